@@ -350,9 +350,9 @@ export class Gpu {
   }
 
   #timedPass(name: string): GPUComputePassEncoder {
-    this.#endPass();
+    // next() may flush when the query set is full, so the encoder is (re)opened after it.
     const writes = this.#profile!.next(name, this);
-    this.#pass = this.#encoder!.beginComputePass({ timestampWrites: writes });
+    this.#pass = this.#endPass().beginComputePass({ timestampWrites: writes });
     return this.#pass;
   }
 
@@ -368,7 +368,7 @@ export class Gpu {
 
 /** Collects begin/end timestamps of every dispatch in profile mode. */
 class Profiler {
-  static readonly CAPACITY = 4096;
+  static readonly CAPACITY = 2048; // passes per query set: WebGPU allows 4096 queries, two per pass
   #device: GPUDevice;
   #querySet: GPUQuerySet;
   #resolveBuffer: GPUBuffer;
