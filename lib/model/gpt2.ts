@@ -182,6 +182,24 @@ export class Activations {
   }
 }
 
+/**
+ * Hooks that let other objectives (knowledge distillation) reuse the forward and backward passes.
+ */
+export interface StepHooks {
+  /**
+   * Replaces cross-entropy on each output chunk: `logits` (rows, Vp) holds the logits of rows
+   * [r0, r0 + rows). It must write its per-row losses, and when backward runs, overwrite `logits` with
+   * the gradient of the loss (already scaled).
+   */
+  outputLoss?: (logits: View, r0: number, rows: number) => void;
+  /**
+   * Called during backward to add extra gradient for hidden state i (Hugging Face's
+   * `hidden_states[i]`: the input of block i for i < L, the output of ln_f for i = L). `grad` (B·T, C) is
+   * the running gradient of that hidden state; add into it.
+   */
+  hiddenGrad?: (i: number, grad: View) => void;
+}
+
 /** A GPT-2 whose parameters (and, when training, gradients) live on the GPU. */
 export class GPT2 {
   readonly gpu: Gpu;
@@ -269,7 +287,14 @@ export class GPT2 {
    * per-row losses in `acts.losses`. With `backward`, also accumulates dlnf into `acts.dln` rows and
    * dwte into the gradient buffer.
    */
-  #outputChunk(acts: Activations, r0: number, rows: number, backward: boolean, gradScale: number): void {
+  #outputChunk(
+    acts: Activations,
+    r0: number,
+    rows: number,
+    backward: boolean,
+    gradScale: number,
+    hooks: StepHooks,
+  ): void {
     const { gpu, config: cfg, p } = this;
     const C = cfg.n_embd;
     const V = cfg.vocab_size;
@@ -289,16 +314,19 @@ export class GPT2 {
         ldOut: Vp,
       });
     }
-    crossEntropy(
-      gpu,
-      gpu.slice(acts.losses, r0, rows),
-      logits,
-      gpu.slice(acts.targets, r0, rows),
-      rows,
-      V,
-      Vp,
-      { writeGradient: backward, gradScale },
-    );
+    if (hooks.outputLoss) hooks.outputLoss(logits, r0, rows);
+    else {
+      crossEntropy(
+        gpu,
+        gpu.slice(acts.losses, r0, rows),
+        logits,
+        gpu.slice(acts.targets, r0, rows),
+        rows,
+        V,
+        Vp,
+        { writeGradient: backward, gradScale },
+      );
+    }
     if (!backward) return;
     const dlnfRows = gpu.slice(acts.dln, r0 * C, rows * C);
     p.wte.forEach((part, i) => {
@@ -341,17 +369,26 @@ export class GPT2 {
     tokens: ArrayLike<number>,
     backward: boolean,
     gradScale: number,
+    hooks: StepHooks = {},
   ): void {
     if (backward && !this.g) throw new Error("model was created without gradients");
     this.forwardHidden(acts, B, T);
     const N = B * T;
     for (let r0 = 0; r0 < N; r0 += acts.chunkRows) {
-      this.#outputChunk(acts, r0, Math.min(acts.chunkRows, N - r0), backward, gradScale);
+      this.#outputChunk(acts, r0, Math.min(acts.chunkRows, N - r0), backward, gradScale, hooks);
     }
-    if (backward) this.#backward(acts, B, T, tokens);
+    if (backward) this.#backward(acts, B, T, tokens, hooks);
   }
 
-  #backward(acts: Activations, B: number, T: number, tokens: ArrayLike<number>): void {
+  /** Hidden state i (Hugging Face's `hidden_states[i]`, 0 ≤ i ≤ L) of the last forward pass: (B·T, C). */
+  hiddenState(acts: Activations, i: number): View {
+    const L = this.config.n_layer;
+    if (i < 0 || i > L) throw new Error(`hidden state ${i} out of range 0..${L}`);
+    if (i === L) return acts.lnf;
+    return i === 0 ? acts.encoded : acts.blocks[i - 1].residual3;
+  }
+
+  #backward(acts: Activations, B: number, T: number, tokens: ArrayLike<number>, hooks: StepHooks): void {
     const { gpu, config: cfg, p } = this;
     const g = this.g!;
     const C = cfg.n_embd;
@@ -365,6 +402,7 @@ export class GPT2 {
 
     // Final layer norm: dresidual = LN_f backward of dlnf (held in dln).
     const lastResidual = cfg.n_layer > 0 ? acts.blocks[cfg.n_layer - 1].residual3 : acts.encoded;
+    hooks.hiddenGrad?.(cfg.n_layer, dln);
     gpu.zero(dres);
     layernormBackward(gpu, dres, g.lnfw, g.lnfb, dln, lastResidual, p.lnfw, acts.lnfMean, acts.lnfRstd, N, C);
 
@@ -400,6 +438,7 @@ export class GPT2 {
       matmul(gpu, { out: dw.qkvw, a: a.ln1, b: dqkv, M: C, N: 3 * C, K: N, transA: true, accumulate: true });
       biasBackward(gpu, dw.qkvb, dqkv, N, 3 * C);
       layernormBackward(gpu, dres, dw.ln1w, dw.ln1b, dln, residual, w.ln1w, a.ln1Mean, a.ln1Rstd, N, C);
+      hooks.hiddenGrad?.(l, dres);
     }
     if (this.#encoderPlan) this.#encoderPlan.update(tokens);
     else this.#encoderPlan = new EncoderBackwardPlan(gpu, tokens, acts.B * acts.T);
