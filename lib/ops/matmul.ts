@@ -1,70 +1,253 @@
 /**
- * General matrix multiply and the bias gradient.
+ * General matrix multiply (NN, NT, TN, with bias or accumulation) and the bias gradient.
+ *
+ * One tiled kernel (64×64 output tiles, 8×8 outputs per invocation, K in slabs of 32 staged in workgroup
+ * memory) in two variants that differ only in how K is walked:
+ *
+ * - `"looped"`: the classic kernel with the K loop inside the shader; the variant for GPUs.
+ * - `"chunked"`: one K slab per dispatch, accumulating into `out` across ceil(K / 32) dispatches. On
+ *   llvmpipe (lavapipe, the CPU WebGPU) a barrier turns a shader into a coroutine, and per-invocation
+ *   temporaries of a loop that spans barriers live in the coroutine frame; with the only barrier before the
+ *   inner loop they stay in registers. The default on fallback adapters (see `matmulVariant`).
+ *
+ * Global memory is accessed as vec4 whenever the row strides are multiples of 4 (every GPT-2 call), and
+ * one float at a time otherwise (`matmul_scalar.wgsl`), so any shape, stride and view offset works.
+ * `bench/matmul.ts` measures the variants and the earlier kernel versions.
  *
  * @module
  */
-import naiveCode from "../gpu/kernels/matmul_naive.wgsl" with { type: "text" };
+import code from "../gpu/kernels/matmul.wgsl" with { type: "text" };
+import scalarCode from "../gpu/kernels/matmul_scalar.wgsl" with { type: "text" };
 import biasCode from "../gpu/kernels/bias_backward.wgsl" with { type: "text" };
-import type { Gpu, Kernel, View } from "../gpu/runtime.ts";
-import { Uniforms } from "../gpu/runtime.ts";
+import { type Gpu, grid, type Kernel, Uniforms, type View } from "../gpu/runtime.ts";
 
-/** Arguments of `matmul`: out (M, N) (+)= op(A) · op(B) (+ bias). */
+/** Arguments of `matmul`: out (M, N) (+)= op(A)·op(B) (+ bias). */
 export interface MatmulArgs {
-  /** (M, N) row-major with row stride ldOut. */
+  /** (M, N) row-major with row stride ldOut. Must not share a buffer with `a`, `b` or `bias`. */
   out: View;
   /** op(A) is (M, K): A is (M, K) row-major, or (K, M) when transA. */
   a: View;
   /** op(B) is (K, N): B is (K, N) row-major, or (N, K) when transB. */
   b: View;
-  /** (N), added to every row (only without accumulate). */
+  /** (N), added to every row (only allowed when accumulate is false). */
   bias?: View | null;
   M: number;
   N: number;
   K: number;
+  /** NN, NT and TN work; TT throws. */
   transA?: boolean;
   transB?: boolean;
   /** out += op(A)·op(B) instead of out = op(A)·op(B) (+ bias). */
   accumulate?: boolean;
+  /** Row strides in elements; defaults N, transA ? M : K, transB ? K : N. */
   ldOut?: number;
   ldA?: number;
   ldB?: number;
 }
 
-const naive: Kernel = { name: "matmul_naive", code: naiveCode };
-const biasKernel: Kernel = { name: "bias_backward", code: biasCode, constants: { WG: 64 } };
+/** How the kernel walks K: one slab per dispatch (`"chunked"`, llvmpipe) or a loop in the shader (`"looped"`). */
+export type MatmulVariant = "chunked" | "looped";
 
-const dummies = new WeakMap<Gpu, View>();
-/** A bias binding for calls without bias (a binding cannot alias the writable output). */
-function dummy(gpu: Gpu): View {
-  let v = dummies.get(gpu);
-  if (!v) dummies.set(gpu, v = gpu.tensor(4, "no bias"));
-  return v;
+/** How global memory is accessed: vec4 (strides multiples of 4) or one float at a time (any stride). */
+export type MatmulAccess = "vec4" | "scalar";
+
+/** Output rows and columns per workgroup tile. */
+export const MATMUL_TILE = 64;
+/** K per slab (and per dispatch of the chunked variant). */
+export const MATMUL_BK = 32;
+
+const INIT_ZERO = 0;
+const INIT_BIAS = 1;
+const INIT_OUT = 2;
+
+/**
+ * The variant `matmul` uses for an M×N×K product on this device: looped on a GPU, chunked on a CPU
+ * (fallback) adapter. The shape is an argument so that the choice can depend on it; measurements on
+ * lavapipe (bench/matmul.ts) have not shown a shape where the looped variant wins reliably.
+ */
+export function matmulVariant(gpu: Gpu, _M: number, _N: number, _K: number): MatmulVariant {
+  return gpu.isFallbackAdapter ? "chunked" : "looped";
 }
 
-/** Records out (M, N) (+)= op(A) · op(B) (+ bias). */
+/**
+ * Records out (M, N) = op(A)·op(B) (+ bias), or out += op(A)·op(B) with `accumulate`.
+ *
+ * @example
+ * ```ts
+ * // linear forward: out (N, OC) = inp (N, C) · W (C, OC) + b
+ * matmul(gpu, { out, a: inp, b: W, bias: b, M: N, N: OC, K: C });
+ * // its backward: dinp += dout · Wᵀ, dW += inpᵀ · dout
+ * matmul(gpu, { out: dinp, a: dout, b: W, M: N, N: C, K: OC, transB: true, accumulate: true });
+ * matmul(gpu, { out: dW, a: inp, b: dout, M: C, N: OC, K: N, transA: true, accumulate: true });
+ * ```
+ */
 export function matmul(gpu: Gpu, args: MatmulArgs): void {
+  matmulWith(gpu, args, matmulVariant(gpu, args.M, args.N, args.K));
+}
+
+/**
+ * `matmul` with an explicit variant, and optionally an explicit access mode (`"scalar"` always works;
+ * `"vec4"` throws when the strides or views do not allow it). Tests and benchmarks use it to run every
+ * variant on any adapter.
+ */
+export function matmulWith(gpu: Gpu, args: MatmulArgs, variant: MatmulVariant, access?: MatmulAccess): void {
   const { M, N, K } = args;
   const transA = args.transA ?? false;
   const transB = args.transB ?? false;
+  const accumulate = args.accumulate ?? false;
+  const bias = args.bias ?? null;
   const ldOut = args.ldOut ?? N;
   const ldA = args.ldA ?? (transA ? M : K);
   const ldB = args.ldB ?? (transB ? K : N);
-  if (args.bias && args.accumulate) throw new Error("matmul: bias cannot be combined with accumulate");
-  if (M === 0 || N === 0) return;
-  const u = new Uniforms().u32(M).u32(N).u32(K).u32(ldA).u32(ldB).u32(ldOut)
-    .u32(transA ? 1 : 0).u32(transB ? 1 : 0).u32(args.accumulate ? 1 : 0).u32(args.bias ? 1 : 0);
-  gpu.dispatch(naive, u, [args.out, args.a, args.b, args.bias ?? dummy(gpu)], [
-    Math.ceil(N / 16),
-    Math.ceil(M / 16),
-  ]);
+  for (
+    const [name, v] of [["M", M], ["N", N], ["K", K], ["ldOut", ldOut], ["ldA", ldA], ["ldB", ldB]] as const
+  ) {
+    if (!Number.isInteger(v) || v < 0 || v >= 2 ** 31) {
+      throw new Error(`matmul: ${name} must be a non-negative integer, got ${v}`);
+    }
+  }
+  if (transA && transB) throw new Error("matmul: transA with transB (TT) is not supported");
+  if (bias && accumulate) throw new Error("matmul: bias cannot be combined with accumulate");
+  // Stored shapes: A is rowsA × colsA with stride ldA, and so on.
+  const [rowsA, colsA] = transA ? [K, M] : [M, K];
+  const [rowsB, colsB] = transB ? [N, K] : [K, N];
+  checkMatrix("out", args.out, M, N, ldOut);
+  checkMatrix("a", args.a, rowsA, colsA, ldA);
+  checkMatrix("b", args.b, rowsB, colsB, ldB);
+  if (bias && bias.size / 4 < N) {
+    throw new Error(`matmul: bias has ${bias.size / 4} elements, needs N = ${N}`);
+  }
+  if (M === 0 || N === 0 || (K === 0 && accumulate)) return;
+
+  // A single row's stride is never used; give it one that keeps vec4 indexing exact.
+  const vecLd = (rows: number, cols: number, ld: number) => rows <= 1 ? Math.ceil(cols / 4) * 4 : ld;
+  const [vldOut, vldA, vldB] = [vecLd(M, N, ldOut), vecLd(rowsA, colsA, ldA), vecLd(rowsB, colsB, ldB)];
+  const canVec = vec4Ok(args.out, M, N, vldOut) && vec4Ok(args.a, rowsA, colsA, vldA) &&
+    vec4Ok(args.b, rowsB, colsB, vldB) && (!bias || vec4Ok(bias, 1, N, Math.ceil(N / 4) * 4));
+  const mode = access ?? (canVec ? "vec4" : "scalar");
+  if (mode === "vec4" && !canVec) {
+    throw new Error("matmul: vec4 access needs row strides that are multiples of 4 and vec4-aligned views");
+  }
+  const vec = mode === "vec4";
+  // vec4 bindings are widened to whole vec4s (views start 256-byte aligned and buffers are sized in 16s);
+  // elements past a view's end are never used: reads are masked, writes restore the old values.
+  const bind = vec ? widen : (v: View) => v;
+  const kernel: Kernel = {
+    name: vec ? "matmul" : "matmul_scalar",
+    code: vec ? code : scalarCode,
+    entryPoint: variant === "chunked" ? "chunk" : "looped",
+    constants: { TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0 },
+  };
+  const views = [bind(args.out), bind(args.a), bind(args.b), bind(bias ?? args.a)];
+  const tilesN = Math.ceil(N / MATMUL_TILE);
+  const tiles = Math.ceil(M / MATMUL_TILE) * tilesN;
+  const workgroups = grid(tiles);
+  const first = accumulate ? INIT_OUT : bias ? INIT_BIAS : INIT_ZERO;
+  const strides = vec ? [vldA / 4, vldB / 4, vldOut / 4] : [ldA, ldB, ldOut];
+  const params = (k0: number, kEnd: number, init: number) =>
+    new Uniforms().u32(M).u32(N).u32(K).u32(strides[0]).u32(strides[1]).u32(strides[2])
+      .u32(k0).u32(kEnd).u32(init).u32(tilesN).u32(tiles);
+  if (variant === "looped") {
+    gpu.dispatch(kernel, params(0, K, first), views, workgroups);
+    return;
+  }
+  // K = 0 still needs one dispatch to write the bias (or zeros).
+  for (let k0 = 0; k0 < Math.max(K, 1); k0 += MATMUL_BK) {
+    gpu.dispatch(
+      kernel,
+      params(k0, Math.min(k0 + MATMUL_BK, K), k0 === 0 ? first : INIT_OUT),
+      views,
+      workgroups,
+    );
+  }
 }
 
-/** dbias (OC) += column sums of dout (N, OC). Deterministic. */
+/** Throws unless `view` holds a rows × cols matrix with row stride ld ≥ cols. */
+function checkMatrix(name: string, view: View, rows: number, cols: number, ld: number): void {
+  if (rows === 0 || cols === 0) return;
+  if (ld < cols) throw new Error(`matmul: ${name} row stride ${ld} is smaller than its ${cols} columns`);
+  const need = (rows - 1) * ld + cols;
+  if (view.size / 4 < need) {
+    throw new Error(
+      `matmul: ${name} view has ${
+        view.size / 4
+      } elements, a ${rows}×${cols} matrix with stride ${ld} needs ${need}`,
+    );
+  }
+}
+
+/** Whether a rows × cols matrix (stride ld) in `view` can be read and written as whole vec4s. */
+function vec4Ok(view: View, rows: number, cols: number, ld: number): boolean {
+  if (ld % 4 !== 0 || view.offset % 16 !== 0) return false;
+  const widened = Math.ceil(view.size / 16) * 16;
+  if (view.offset + widened > view.buffer.size) return false;
+  if (rows === 0 || cols === 0) return true;
+  return ((rows - 1) * ld + Math.ceil(cols / 4) * 4) * 4 <= widened;
+}
+
+/** The view rounded up to a whole number of vec4s. */
+function widen(view: View): View {
+  return { buffer: view.buffer, offset: view.offset, size: Math.ceil(view.size / 16) * 16 };
+}
+
+const BIAS_WG = 64;
+/** Rows per block of the first bias-gradient pass. */
+const BIAS_ROWS = 256;
+const biasPartial: Kernel = {
+  name: "bias_backward",
+  code: biasCode,
+  entryPoint: "partial_sums",
+  constants: { WG: BIAS_WG },
+};
+const biasFinish: Kernel = {
+  name: "bias_backward",
+  code: biasCode,
+  entryPoint: "finish",
+  constants: { WG: BIAS_WG },
+};
+const scratch = new WeakMap<Gpu, View>();
+
+/** A per-device scratch tensor of at least `floats` elements, reused across calls (dispatches run in order). */
+function scratchTensor(gpu: Gpu, floats: number): View {
+  let view = scratch.get(gpu);
+  if (!view || view.size < floats * 4) {
+    view = gpu.tensor(Math.max(floats, 1024), "bias_backward partials");
+    scratch.set(gpu, view);
+  }
+  return view;
+}
+
+/**
+ * dbias += column sums of dout. Deterministic: rows are summed in fixed blocks of 256, in order, and the
+ * block sums in order.
+ *
+ * @param dbias (OC)
+ * @param dout (N, OC)
+ */
 export function biasBackward(gpu: Gpu, dbias: View, dout: View, N: number, OC: number): void {
-  gpu.dispatch(biasKernel, new Uniforms().u32(N).u32(OC), [dbias, dout], [Math.ceil(OC / 64)]);
+  for (const [name, v] of [["N", N], ["OC", OC]] as const) {
+    if (!Number.isInteger(v) || v < 0 || v >= 2 ** 31) {
+      throw new Error(`biasBackward: ${name} must be a non-negative integer, got ${v}`);
+    }
+  }
+  if (dbias.size / 4 < OC) {
+    throw new Error(`biasBackward: dbias has ${dbias.size / 4} elements, needs OC = ${OC}`);
+  }
+  if (dout.size / 4 < N * OC) {
+    throw new Error(`biasBackward: dout has ${dout.size / 4} elements, needs N·OC = ${N * OC}`);
+  }
+  if (N === 0 || OC === 0) return;
+  // At most 65535 blocks per dispatch dimension.
+  const rows = Math.max(BIAS_ROWS, Math.ceil(N / 65535));
+  const blocks = Math.ceil(N / rows);
+  const partials = scratchTensor(gpu, blocks === 1 ? 1 : blocks * OC);
+  const u = new Uniforms().u32(N).u32(OC).u32(rows).u32(blocks).u32(blocks === 1 ? 1 : 0);
+  const groups = Math.ceil(OC / BIAS_WG);
+  gpu.dispatch(biasPartial, u, [dbias, partials, dout], [groups, blocks]);
+  if (blocks > 1) gpu.dispatch(biasFinish, u, [dbias, partials], [groups]);
 }
 
-/** FLOPs of one matmul, 2·M·N·K. */
+/** FLOPs of one matmul, 2·M·N·K, for benchmarks. */
 export function matmulFlops(M: number, N: number, K: number): number {
   return 2 * M * N * K;
 }

@@ -56,6 +56,55 @@ export function matmulRef(
 }
 
 /**
+ * Linear layer forward in llm.c's layout (Hugging Face Conv1D: weight is (in, out)):
+ * out = inp · weight + bias.
+ *
+ * @param out (N, OC)
+ * @param inp (N, C)
+ * @param weight (C, OC)
+ * @param bias (OC) or null
+ */
+export function matmulForwardRef(
+  out: Floats,
+  inp: ArrayLike<number>,
+  weight: ArrayLike<number>,
+  bias: ArrayLike<number> | null,
+  N: number,
+  C: number,
+  OC: number,
+): void {
+  matmulRef(out, inp, weight, N, OC, C, { bias });
+}
+
+/**
+ * Linear layer backward, accumulating like llm.c: dinp += dout · weightᵀ, dweight += inpᵀ · dout and
+ * dbias += column sums of dout (skipped when dbias is null). These are the three matmuls GPT-2's backward
+ * records (NT, TN and the bias reduction); the tests check them against finite differences.
+ *
+ * @param dinp (N, C)
+ * @param dweight (C, OC)
+ * @param dbias (OC) or null
+ * @param dout (N, OC)
+ * @param inp (N, C)
+ * @param weight (C, OC)
+ */
+export function matmulBackwardRef(
+  dinp: Floats,
+  dweight: Floats,
+  dbias: Floats | null,
+  dout: ArrayLike<number>,
+  inp: ArrayLike<number>,
+  weight: ArrayLike<number>,
+  N: number,
+  C: number,
+  OC: number,
+): void {
+  matmulRef(dinp, dout, weight, N, C, OC, { transB: true, accumulate: true });
+  matmulRef(dweight, inp, dout, C, OC, N, { transA: true, accumulate: true });
+  if (dbias) biasBackwardRef(dbias, dout, N, OC);
+}
+
+/**
  * dbias += column sums of dout.
  *
  * @param dbias (OC)
