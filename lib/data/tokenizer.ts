@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { writeFileAtomic } from "./atomic.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
 import {
   GPT2_EOS,
   GPT2_EOS_ID,

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { writeFileAtomic } from "./atomic.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
 import { encodeToArray, type Tokenizer } from "./tokenizer.ts";
 
 /** The default cache folder, relative to the working directory. */

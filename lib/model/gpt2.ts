@@ -254,20 +254,35 @@ export class GPT2 {
    * `acts.lnf` holds the result.
    */
   forwardHidden(acts: Activations, B: number, T: number): void {
+    this.#forwardBlocks(acts, B, T, 0, (l, a) => {
+      attentionForward(this.gpu, a.atty, a.lse, a.qkv, B, T, this.config.n_embd, this.config.n_head);
+    });
+  }
+
+  /**
+   * Embedding, every block and the final layer norm for tokens (B, T) at positions pos0 …; only the
+   * attention differs between full-sequence passes and cached decoding, so it is passed in.
+   */
+  #forwardBlocks(
+    acts: Activations,
+    B: number,
+    T: number,
+    pos0: number,
+    attention: (layer: number, a: BlockActs) => void,
+  ): void {
     const { gpu, config: cfg, p } = this;
     const C = cfg.n_embd;
-    const NH = cfg.n_head;
     const N = B * T;
     const eps = cfg.layer_norm_epsilon;
     checkShape(acts, B, T);
-    encoderForward(gpu, acts.encoded, acts.tokens, p.wte, p.wpe, B, T, C);
+    encoderForward(gpu, acts.encoded, acts.tokens, p.wte, p.wpe, B, T, C, pos0);
     let residual = acts.encoded;
     for (let l = 0; l < cfg.n_layer; l++) {
       const w = p.blocks[l];
       const a = acts.blocks[l];
       layernormForward(gpu, a.ln1, a.ln1Mean, a.ln1Rstd, residual, w.ln1w, w.ln1b, N, C, eps);
       matmul(gpu, { out: a.qkv, a: a.ln1, b: w.qkvw, bias: w.qkvb, M: N, N: 3 * C, K: C });
-      attentionForward(gpu, a.atty, a.lse, a.qkv, B, T, C, NH);
+      attention(l, a);
       // residual2 temporarily holds the attention projection, then residual + projection.
       matmul(gpu, { out: a.residual2, a: a.atty, b: w.attprojw, bias: w.attprojb, M: N, N: C, K: C });
       addInto(gpu, a.residual2, residual, N * C);
@@ -484,31 +499,23 @@ export class GPT2 {
    * position, B rows of Vp floats.
    */
   decode(acts: Activations, cache: KVCache, B: number, Tn: number, pos0: number): View {
-    const { gpu, config: cfg, p } = this;
-    const C = cfg.n_embd;
-    const NH = cfg.n_head;
-    const N = B * Tn;
-    const eps = cfg.layer_norm_epsilon;
-    checkShape(acts, B, Tn);
+    const { gpu, config: cfg } = this;
     if (pos0 + Tn > cache.Tmax) throw new Error(`KV cache holds ${cache.Tmax} positions, need ${pos0 + Tn}`);
-    encoderForward(gpu, acts.encoded, acts.tokens, p.wte, p.wpe, B, Tn, C, pos0);
-    let residual = acts.encoded;
-    for (let l = 0; l < cfg.n_layer; l++) {
-      const w = p.blocks[l];
-      const a = acts.blocks[l];
-      layernormForward(gpu, a.ln1, a.ln1Mean, a.ln1Rstd, residual, w.ln1w, w.ln1b, N, C, eps);
-      matmul(gpu, { out: a.qkv, a: a.ln1, b: w.qkvw, bias: w.qkvb, M: N, N: 3 * C, K: C });
-      attentionDecode(gpu, a.atty, a.qkv, cache.k[l], cache.v[l], B, Tn, pos0, cache.Tmax, C, NH);
-      matmul(gpu, { out: a.residual2, a: a.atty, b: w.attprojw, bias: w.attprojb, M: N, N: C, K: C });
-      addInto(gpu, a.residual2, residual, N * C);
-      layernormForward(gpu, a.ln2, a.ln2Mean, a.ln2Rstd, a.residual2, w.ln2w, w.ln2b, N, C, eps);
-      matmul(gpu, { out: a.fch, a: a.ln2, b: w.fcw, bias: w.fcb, M: N, N: 4 * C, K: C });
-      geluForward(gpu, a.fchGelu, a.fch, N * 4 * C);
-      matmul(gpu, { out: a.residual3, a: a.fchGelu, b: w.fcprojw, bias: w.fcprojb, M: N, N: C, K: 4 * C });
-      addInto(gpu, a.residual3, a.residual2, N * C);
-      residual = a.residual3;
-    }
-    layernormForward(gpu, acts.lnf, acts.lnfMean, acts.lnfRstd, residual, p.lnfw, p.lnfb, N, C, eps);
+    this.#forwardBlocks(acts, B, Tn, pos0, (l, a) => {
+      attentionDecode(
+        gpu,
+        a.atty,
+        a.qkv,
+        cache.k[l],
+        cache.v[l],
+        B,
+        Tn,
+        pos0,
+        cache.Tmax,
+        cfg.n_embd,
+        cfg.n_head,
+      );
+    });
     return this.#projectRows(acts, (b) => b * Tn + Tn - 1, B);
   }
 }
