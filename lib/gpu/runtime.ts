@@ -115,6 +115,7 @@ export class Gpu {
   #arenaUsed = 0;
   #dispatches = 0;
   #profile: Profiler | null = null;
+  #staging: BufferPool;
 
   private constructor(device: GPUDevice, adapter: GPUAdapter, profile: boolean) {
     this.device = device;
@@ -130,6 +131,7 @@ export class Gpu {
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
     });
     if (profile && this.hasTimestamps) this.#profile = new Profiler(device);
+    this.#staging = new BufferPool(device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, "readback");
   }
 
   /** Acquires an adapter and a device with the largest buffer limits the adapter offers. */
@@ -227,17 +229,14 @@ export class Gpu {
   /** Reads a view's raw bytes (flushes pending work). */
   async readBytes(view: View): Promise<ArrayBuffer> {
     const size = Math.ceil(view.size / 4) * 4;
-    const staging = this.device.createBuffer({
-      size,
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-    });
+    const staging = this.#staging.acquire(size);
     const encoder = this.#endPass();
     encoder.copyBufferToBuffer(view.buffer, view.offset, staging, 0, size);
     this.flush();
-    await staging.mapAsync(GPUMapMode.READ);
-    const out = staging.getMappedRange().slice(0, view.size);
+    await staging.mapAsync(GPUMapMode.READ, 0, size);
+    const out = staging.getMappedRange(0, size).slice(0, view.size);
     staging.unmap();
-    staging.destroy();
+    this.#staging.release(staging);
     return out;
   }
 
@@ -307,6 +306,11 @@ export class Gpu {
     this.#dispatches++;
   }
 
+  /** Staging buffers created for readback so far (they are pooled and reused). */
+  get readbackBuffersCreated(): number {
+    return this.#staging.created;
+  }
+
   /** Number of dispatches recorded since the device was created. */
   get dispatchCount(): number {
     return this.#dispatches;
@@ -363,6 +367,47 @@ export class Gpu {
       this.#pass = null;
     }
     return this.#encoder;
+  }
+}
+
+/**
+ * Reuses buffers of one usage by power-of-two size class: a training loop reads its losses back every
+ * step, and creating and destroying a mappable buffer each time costs more than the read itself.
+ */
+export class BufferPool {
+  #device: GPUDevice;
+  #usage: GPUBufferUsageFlags;
+  #label: string;
+  #free = new Map<number, GPUBuffer[]>();
+  /** Buffers created so far (for tests and diagnostics). */
+  created = 0;
+
+  constructor(device: GPUDevice, usage: GPUBufferUsageFlags, label: string) {
+    this.#device = device;
+    this.#usage = usage;
+    this.#label = label;
+  }
+
+  /** A buffer of at least `bytes` bytes; give it back with `release` once no pending work uses it. */
+  acquire(bytes: number): GPUBuffer {
+    const size = Math.max(256, 2 ** Math.ceil(Math.log2(bytes)));
+    const buffer = this.#free.get(size)?.pop();
+    if (buffer) return buffer;
+    this.created++;
+    return this.#device.createBuffer({ label: `${this.#label} ${size}`, size, usage: this.#usage });
+  }
+
+  /** Returns a buffer to the pool. */
+  release(buffer: GPUBuffer): void {
+    const list = this.#free.get(buffer.size) ?? [];
+    list.push(buffer);
+    this.#free.set(buffer.size, list);
+  }
+
+  /** Destroys every pooled buffer. */
+  clear(): void {
+    for (const list of this.#free.values()) for (const b of list) b.destroy();
+    this.#free.clear();
   }
 }
 

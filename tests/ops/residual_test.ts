@@ -29,3 +29,17 @@ for (
     assertClose(await gpu.read(vout), expected, TOL, "add_into dst");
   });
 }
+
+Deno.test("Gpu.read() reuses pooled staging buffers and reads exact bytes at any offset", async () => {
+  const gpu = await testGpu();
+  const v = gpu.tensor(1000);
+  const data = Float32Array.from({ length: 1000 }, (_, i) => i * 0.5);
+  gpu.write(v, data);
+  const before = gpu.readbackBuffersCreated;
+  for (let i = 0; i < 5; i++) {
+    const part = await gpu.read(gpu.slice(v, 64 * i, 37));
+    assertClose(part, data.subarray(64 * i, 64 * i + 37), { atol: 0, rtol: 0 }, `read ${i}`);
+  }
+  // Five reads of the same size class share one staging buffer.
+  if (gpu.readbackBuffersCreated - before > 1) throw new Error("staging buffers were not reused");
+});
