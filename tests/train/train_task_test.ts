@@ -144,3 +144,38 @@ Deno.test("train: bad input fails with one line and a non-zero exit before writi
   }
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("eval and generate: bad input fails with one line and a non-zero exit", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.mkdir(`${dir}/m`);
+  await Deno.writeTextFile(
+    `${dir}/m/config.json`,
+    JSON.stringify({
+      model_type: "gpt2",
+      vocab_size: 50257,
+      n_positions: 64,
+      n_embd: 32,
+      n_layer: 1,
+      n_head: 2,
+    }),
+  );
+  await Deno.writeFile(`${dir}/m/model.safetensors`, new Uint8Array([1, 2, 3]));
+  const GENERATE = new URL("../../tasks/generate.ts", import.meta.url).pathname;
+  const cases: [string, string[], RegExp][] = [
+    [EVAL, [], /--model/],
+    [EVAL, ["--model", `${dir}/nope`], /not found|nope/],
+    [EVAL, ["--model", `${dir}/m`], /safetensors/],
+    [EVAL, ["--model", `${dir}/m`, "--seq", "0"], /--seq/],
+    [GENERATE, ["--model", `${dir}/m`, "--prompt", ""], /prompt/],
+    [GENERATE, ["--model", `${dir}/m`, "--prompt", "x", "--top-p", "1.5"], /--top-p/],
+    [GENERATE, ["--model", `${dir}/m`, "--prompt", "x", "--temprature", "1"], /unknown flag/],
+  ];
+  for (const [script, args, pattern] of cases) {
+    const r = await run(script, args);
+    assert.notEqual(r.code, 0, args.join(" "));
+    const lines = r.stderr.split("\n").filter((l) => l.trim() && !l.includes("XDG_RUNTIME_DIR"));
+    assert.equal(lines.length, 1, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(lines[0], pattern, args.join(" "));
+  }
+  await Deno.remove(dir, { recursive: true });
+});
