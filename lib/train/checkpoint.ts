@@ -6,6 +6,9 @@
  * - `model/`: config.json + model.safetensors (loadable on its own)
  * - `optimizer.safetensors`: AdamW `m` and `v`, flat in parameter-layout order
  * - `state.json`: step, sampler state, and the resolved run configuration
+ * - `objective.safetensors` (only for runs with an objective such as distillation): the objective's own
+ *   tensors (projection and critic parameters and their moments); its JSON state is `objective` in
+ *   state.json
  *
  * @module
  */
@@ -27,6 +30,14 @@ export interface LoopState {
   run: Record<string, unknown>;
 }
 
+/** A training objective's own state in a checkpoint (see `Objective` in trainer.ts). */
+export interface ExtraState {
+  /** Named float32 tensors (stored in objective.safetensors). */
+  tensors: { name: string; data: Float32Array }[];
+  /** JSON-serialisable values (stored as `objective` in state.json). */
+  state: Record<string, unknown>;
+}
+
 /** A loaded checkpoint. */
 export interface Checkpoint {
   config: GPT2Config;
@@ -34,6 +45,8 @@ export interface Checkpoint {
   m: Float32Array;
   v: Float32Array;
   state: LoopState;
+  /** The objective's state, or null for a plain training run. */
+  extra: ExtraState | null;
 }
 
 const STATE_VERSION = 1;
@@ -54,6 +67,7 @@ export async function saveCheckpoint(
   params: Float32Array,
   moments: { m: Float32Array; v: Float32Array },
   state: LoopState,
+  extra?: ExtraState,
 ): Promise<void> {
   const final = checkpointDir(out);
   const tmp = `${final}.tmp`;
@@ -68,10 +82,20 @@ export async function saveCheckpoint(
       { name: "v", shape: [moments.v.length], data: moments.v },
     ], { format: "adamw-moments" }),
   );
-  await writeFileAtomic(
-    `${tmp}/state.json`,
-    JSON.stringify({ version: STATE_VERSION, ...state }, null, 2) + "\n",
-  );
+  if (extra) {
+    await writeFileAtomic(
+      `${tmp}/objective.safetensors`,
+      encodeSafetensors(
+        extra.tensors.map((t) => ({ name: t.name, shape: [t.data.length], data: t.data })),
+        { format: "objective-state" },
+      ),
+    );
+  }
+  const json = extra ? { version: STATE_VERSION, ...state, objective: extra.state } : {
+    version: STATE_VERSION,
+    ...state,
+  };
+  await writeFileAtomic(`${tmp}/state.json`, JSON.stringify(json, null, 2) + "\n");
   await Deno.remove(old, { recursive: true }).catch(() => {});
   const hadPrevious = await exists(final);
   if (hadPrevious) await Deno.rename(final, old);
@@ -101,7 +125,7 @@ export async function loadCheckpoint(out: string): Promise<Checkpoint> {
   if (!m || !v || m.length !== params.length || v.length !== params.length) {
     throw new Error(`${dir}/optimizer.safetensors does not hold moments matching the model`);
   }
-  let state: LoopState & { version?: number };
+  let state: LoopState & { version?: number; objective?: Record<string, unknown> };
   try {
     state = JSON.parse(await Deno.readTextFile(`${dir}/state.json`));
   } catch (e) {
@@ -110,7 +134,17 @@ export async function loadCheckpoint(out: string): Promise<Checkpoint> {
   if (state.version !== STATE_VERSION) {
     throw new Error(`${dir}/state.json has unsupported version ${state.version}`);
   }
-  return { config, params, m, v, state };
+  let extra: ExtraState | null = null;
+  if (state.objective !== undefined) {
+    const path = `${dir}/objective.safetensors`;
+    const file = parseSafetensors(await Deno.readFile(path), path);
+    extra = {
+      tensors: [...file.entries()].map(([name, t]) => ({ name, data: t.data })),
+      state: state.objective,
+    };
+    delete state.objective;
+  }
+  return { config, params, m, v, state, extra };
 }
 
 async function exists(path: string): Promise<boolean> {

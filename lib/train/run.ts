@@ -8,15 +8,16 @@
 import { emitJson } from "../cli/json.ts";
 import { Progress } from "../cli/progress.ts";
 import { hasSplit, loadBlocks } from "../data/dataset.ts";
-import { gpt2Tokenizer, loadTokenizerFor, writeTokenizerFiles } from "../data/tokenizer.ts";
+import { gpt2Tokenizer, loadTokenizerFor, type Tokenizer, writeTokenizerFiles } from "../data/tokenizer.ts";
 import { Gpu } from "../gpu/runtime.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { countParameters } from "../model/params.ts";
 import { saveModelDir } from "../model/model_dir.ts";
 import { checkpointDir, hasCheckpoint } from "./checkpoint.ts";
-import { resolveModel } from "./run_config.ts";
+import { type ModelSource, resolveModel } from "./run_config.ts";
 import {
   type EvalMetrics,
+  type Objective,
   type StepMetrics,
   train,
   type TrainResult,
@@ -40,6 +41,20 @@ export interface RunOptions {
   gpu?: Gpu;
   /** Suppress the progress bar and messages (e.g. inside the demo, which prints its own). */
   quiet?: boolean;
+  /** The starting model, already resolved (distillation's student); replaces `config`/`init`. */
+  source?: ModelSource;
+  /** The tokenizer, already loaded; default: `init`'s or GPT-2's. */
+  tokenizer?: Tokenizer;
+  /** Replaces the causal-LM micro-step (distillation); its settings belong in `runInfo`. */
+  objective?: Objective;
+  /** More settings that must match on resume, recorded in run.json (e.g. the distillation settings). */
+  runInfo?: Record<string, unknown>;
+  /** Name in messages and on the progress line (default "train"). */
+  label?: string;
+  /** Extra fields for the progress line from a step's objective terms. */
+  progressFields?: (terms: Record<string, number>) => Record<string, string | number>;
+  /** Extra fields for the final summary (JSON "done" line and the last message). */
+  summary?: (result: TrainResult) => { json: Record<string, unknown>; text: string };
 }
 
 /** What a finished run produced. */
@@ -58,8 +73,10 @@ export async function runTraining(o: RunOptions): Promise<RunOutcome> {
   if (o.resume && !(await hasCheckpoint(o.out))) {
     throw new Error(`no checkpoint to resume from in ${o.out} (expected ${checkpointDir(o.out)}/)`);
   }
-  const source = await resolveModel({ config: o.config, init: o.init, seed: s.seed, maxSeq: s.seq });
-  const tokenizer = o.init ? await loadTokenizerFor(o.init) : await gpt2Tokenizer();
+  const label = o.label ?? "train";
+  const source = o.source ??
+    await resolveModel({ config: o.config, init: o.init, seed: s.seed, maxSeq: s.seq });
+  const tokenizer = o.tokenizer ?? (o.init ? await loadTokenizerFor(o.init) : await gpt2Tokenizer());
   if (tokenizer.vocabSize > source.config.vocab_size) {
     throw new Error(
       `the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${source.config.vocab_size}`,
@@ -72,10 +89,16 @@ export async function runTraining(o: RunOptions): Promise<RunOutcome> {
     : null;
 
   await Deno.mkdir(o.out, { recursive: true });
-  const runInfo = { model: source.origin, data: o.data, valData: valPath, config: source.config };
+  const runInfo = {
+    model: source.origin,
+    data: o.data,
+    valData: valPath,
+    config: source.config,
+    ...o.runInfo,
+  };
   const gpu = o.gpu ?? await Gpu.create();
   log(
-    `train: ${source.origin}, ${(countParameters(source.config) / 1e6).toFixed(2)}M parameters, ` +
+    `${label}: ${source.origin}, ${(countParameters(source.config) / 1e6).toFixed(2)}M parameters, ` +
       `${trainBlocks.length / s.seq} blocks of ${s.seq} tokens from ${o.data}` +
       (validBlocks ? `, ${validBlocks.length / s.seq} validation blocks` : "") + ` on ${gpu.adapterName}`,
   );
@@ -86,7 +109,7 @@ export async function runTraining(o: RunOptions): Promise<RunOutcome> {
   const saveMetrics = () => writeFileAtomic(metricsPath, metricLines.join("\n") + "\n");
   const progress = new Progress({
     total: s.steps,
-    label: "train",
+    label,
     unit: "step",
     enabled: !o.json && !o.quiet,
   });
@@ -101,6 +124,7 @@ export async function runTraining(o: RunOptions): Promise<RunOutcome> {
       out: o.out,
       resume: o.resume,
       runInfo,
+      objective: o.objective,
     },
     {
       onStart: async ({ startStep }) => {
@@ -113,7 +137,8 @@ export async function runTraining(o: RunOptions): Promise<RunOutcome> {
         progress.update(startStep);
       },
       onStep: (m: StepMetrics) => {
-        metricLines.push(JSON.stringify({ event: "step", ...m }));
+        const { terms, ...fields } = m;
+        metricLines.push(JSON.stringify({ event: "step", ...fields, ...terms }));
         if (o.json) {
           emitJson({
             step: m.step,
@@ -121,12 +146,14 @@ export async function runTraining(o: RunOptions): Promise<RunOutcome> {
             lr: m.lr,
             tokens_per_s: m.tokens_per_s,
             grad_norm: m.grad_norm,
+            ...m.terms,
           });
         }
         progress.update(m.step, {
           loss: m.loss.toFixed(4),
           lr: m.lr.toExponential(2),
           "tok/s": Math.round(m.tokens_per_s),
+          ...(m.terms && o.progressFields ? o.progressFields(m.terms) : {}),
         });
       },
       onEval: (m: EvalMetrics) => {
@@ -156,11 +183,12 @@ export async function runTraining(o: RunOptions): Promise<RunOutcome> {
     val_ppl: result.lastVal?.val_ppl ?? null,
     model: modelDir,
   };
-  if (o.json) emitJson(summary);
+  const extra = o.summary?.(result);
+  if (o.json) emitJson({ ...summary, ...extra?.json });
   log(
     `done: ${result.steps} steps in ${result.seconds.toFixed(1)} s` +
       (result.lastVal ? `, validation perplexity ${result.lastVal.val_ppl.toFixed(2)}` : "") +
-      `; model in ${modelDir}`,
+      (extra?.text ?? "") + `; model in ${modelDir}`,
   );
   return { ...result, modelDir, metricsPath };
 }
