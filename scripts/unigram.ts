@@ -9,4 +9,11 @@ const counts = new Float64Array(50257);
 for (const id of v) counts[id]++;
 let nll = 0;
 for (const id of t) nll -= Math.log((counts[id] + 1) / (v.length + 50257));
-console.log(JSON.stringify({ train_tokens: v.length, test_tokens: t.length, unigram_ppl_train_text: unigramPerplexity(v), unigram_add1_ppl_on_test: Math.exp(nll / t.length) }));
+console.log(
+  JSON.stringify({
+    train_tokens: v.length,
+    test_tokens: t.length,
+    unigram_ppl_train_text: unigramPerplexity(v),
+    unigram_add1_ppl_on_test: Math.exp(nll / t.length),
+  }),
+);

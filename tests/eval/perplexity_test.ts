@@ -19,7 +19,9 @@ function hfScored(n: number, maxLength: number, stride: number): number[] {
 }
 
 Deno.test("slidingWindows() scores exactly the tokens HF's perplexity loop scores", () => {
-  for (const [n, seq, stride] of [[10, 4, 4], [10, 4, 2], [37, 8, 3], [100, 16, 16], [5, 8, 8], [1000, 64, 32]]) {
+  for (
+    const [n, seq, stride] of [[10, 4, 4], [10, 4, 2], [37, 8, 3], [100, 16, 16], [5, 8, 8], [1000, 64, 32]]
+  ) {
     const ours: number[] = [];
     for (const w of slidingWindows(n, seq, stride)) {
       assert.ok(w.end - w.begin <= seq);
