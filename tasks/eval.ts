@@ -40,6 +40,13 @@ export const evalSpec = {
     seq: { type: "int", description: "window length (default: the model's n_positions)", min: 2 },
     stride: { type: "int", description: "window stride (default: --seq, i.e. no overlap)", min: 1 },
     batch: { type: "int", description: "windows per forward pass", default: 4, min: 1 },
+    "max-tokens": {
+      type: "int",
+      description:
+        "score only the first N tokens of the text (0 = all); the output says how many were scored",
+      default: 0,
+      min: 0,
+    },
     "cache-dir": {
       type: "string",
       description: "token cache folder",
@@ -67,7 +74,8 @@ async function main(): Promise<void> {
   const tokenizer = await loadTokenizerFor(f.model);
   const splits = await listSplits(f.data);
   const split: Split = splits.length === 1 ? splits[0] : f.split as Split;
-  const ids = await loadTokens(f.data, split, tokenizer, f.cacheDir);
+  const all = await loadTokens(f.data, split, tokenizer, f.cacheDir);
+  const ids = f.maxTokens > 0 && all.length > f.maxTokens ? all.subarray(0, f.maxTokens) : all;
 
   const gpu = await Gpu.create();
   const model = new GPT2(gpu, config, params, { training: false });
@@ -79,8 +87,16 @@ async function main(): Promise<void> {
   });
   progress.done();
   const seconds = (performance.now() - t0) / 1000;
-  if (f.json) emitJson({ nll: r.nll, ppl: r.ppl, tokens: r.tokens, windows: r.windows, seconds });
-  else {
+  if (f.json) {
+    emitJson({
+      nll: r.nll,
+      ppl: r.ppl,
+      tokens: r.tokens,
+      windows: r.windows,
+      text_tokens: all.length,
+      seconds,
+    });
+  } else {
     console.log(
       `${f.model} on ${f.data}${splits.length > 1 ? ` (${split})` : ""}, seq ${seq}, stride ${stride}: ` +
         `nll ${r.nll.toFixed(4)}, perplexity ${r.ppl.toFixed(3)}, ${r.tokens} scored tokens (${
