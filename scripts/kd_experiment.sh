@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Knowledge-distillation experiment on WikiText-2: a 4-layer teacher (trained here on valid.txt) distilled into
+# a 2-layer student, against the same student trained with the causal-LM loss alone. Every arm uses the same
+# student config, data, seeds and step budget; the teacher is served by onnxruntime-node from its ONNX export.
+# Usage: scripts/kd_experiment.sh TEACHER_DIR OUT_DIR STEPS "SEEDS" EVAL_TOKENS
+set -euo pipefail
+teacher=${1:-runs/wt2-small/model}
+out=${2:-runs/kd}
+steps=${3:-20}
+seeds=${4:-"0 1"}
+eval_tokens=${5:-20000}
+train=../shared/data/wikitext-2/valid.txt
+test=../shared/data/wikitext-2/test.txt
+mkdir -p "$out"
+[ -f "$teacher/onnx/hidden.onnx" ] || deno task export --model "$teacher" --hidden
+common=(--teacher "$teacher/onnx/hidden.onnx" --student configs/student-l2-c256.json --data "$train"
+  --steps "$steps" --batch 4 --seq 128 --lr 2e-3 --warmup 3 --schedule cosine --eval-every 0 --save-every 0 --json)
+declare -A arms=(
+  [clm]="--alpha-ce 0 --alpha-clm 1"
+  [kd]="--alpha-ce 5 --alpha-clm 2 --alpha-cos 1 --temperature 2"
+  [kd_mse]="--alpha-ce 5 --alpha-clm 2 --alpha-cos 1 --temperature 2 --alpha-mse 1"
+  [kd_wd]="--alpha-ce 5 --alpha-clm 2 --alpha-cos 1 --temperature 2 --alpha-wd 0.1 --n-critic 5"
+)
+eval_model() { # model_dir json_out
+  [ -s "$2" ] || deno task eval --model "$1" --data "$test" --seq 128 --stride 128 --batch 8 \
+    --max-tokens "$eval_tokens" --json > "$2"
+}
+eval_model "$teacher" "$out/teacher.eval.json"
+for seed in $seeds; do
+  for arm in clm kd kd_mse kd_wd; do
+    dir="$out/$arm-s$seed"
+    if [ ! -s "$dir.train.jsonl" ] || ! grep -q '"event":"done"' "$dir.train.jsonl"; then
+      # shellcheck disable=SC2086
+      deno task distill "${common[@]}" ${arms[$arm]} --seed "$seed" --out "$dir" > "$dir.train.jsonl"
+    fi
+    eval_model "$dir/model" "$dir.eval.json"
+  done
+done
+deno run --allow-read --allow-write=./runs scripts/kd_table.ts "$out"
