@@ -232,7 +232,11 @@ Deno.test("writeFileAtomic() replaces a file whole and leaves nothing behind on 
   assert.equal(await Deno.readTextFile(path), "new");
   await writeFileAtomic(path, new Uint8Array([1, 2, 3]));
   assert.deepEqual(await Deno.readFile(path), new Uint8Array([1, 2, 3]));
-  await assert.rejects(writeFileAtomic(`${dir}/missing/f.txt`, "x"));
+  // A missing parent folder is created; a parent that is a file cannot be.
+  await writeFileAtomic(`${dir}/sub/deeper/g.txt`, "x");
+  assert.equal(await Deno.readTextFile(`${dir}/sub/deeper/g.txt`), "x");
+  await Deno.remove(`${dir}/sub`, { recursive: true });
+  await assert.rejects(writeFileAtomic(`${dir}/f.txt/g.txt`, "x"));
   // Renaming onto a directory fails after the temporary file was written: it must be removed.
   await Deno.mkdir(`${dir}/taken`);
   await Deno.writeTextFile(`${dir}/taken/inside`, "x");
