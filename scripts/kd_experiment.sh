@@ -26,8 +26,9 @@ eval_model() { # model_dir json_out
     --max-tokens "$eval_tokens" --json > "$2"
 }
 eval_model "$teacher" "$out/teacher.eval.json"
-for seed in $seeds; do
-  for arm in clm kd kd_mse kd_wd; do
+# CLM vs KD first over every seed (the headline comparison), then the hidden-state variants.
+for arm in clm kd kd_mse kd_wd; do
+  for seed in $seeds; do
     dir="$out/$arm-s$seed"
     if [ ! -s "$dir.train.jsonl" ] || ! grep -q '"event":"done"' "$dir.train.jsonl"; then
       # shellcheck disable=SC2086
