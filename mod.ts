@@ -1,5 +1,7 @@
 /**
- * GPT-2 training, evaluation and sampling on WebGPU: the public API. Re-exports only.
+ * GPT-2 training, evaluation and sampling on WebGPU: the public API. Re-exports only. Everything that runs
+ * onnxruntime-node (the ONNX teacher, distillation, condensation) is in `onnx.ts`, so importing this module
+ * needs no FFI permission.
  *
  * @example
  * ```ts
@@ -24,9 +26,4 @@ export { perplexity, slidingWindows, unigramPerplexity } from "./lib/eval/perple
 export { generate } from "./lib/generate/generate.ts";
 export { benchConfig } from "./lib/bench/training.ts";
 export { exportOnnx } from "./lib/onnx/export.ts";
-export { OnnxTeacher } from "./lib/onnx/teacher.ts";
-export { WebGpuTeacher } from "./lib/distill/webgpu_teacher.ts";
 export { initFromTeacher } from "./lib/distill/init.ts";
-export { runDistillation } from "./lib/distill/run.ts";
-export { compareModels } from "./lib/distill/compare.ts";
-export { condense, type CondenseOptions } from "./lib/condense/condense.ts";
