@@ -26,15 +26,17 @@ eval_model() { # model_dir json_out
     --max-tokens "$eval_tokens" --json > "$2"
 }
 eval_model "$teacher" "$out/teacher.eval.json"
-# CLM vs KD first over every seed (the headline comparison), then the hidden-state variants.
-for arm in clm kd kd_mse kd_wd; do
-  for seed in $seeds; do
-    dir="$out/$arm-s$seed"
-    if [ ! -s "$dir.train.jsonl" ] || ! grep -q '"event":"done"' "$dir.train.jsonl"; then
-      # shellcheck disable=SC2086
-      deno task distill "${common[@]}" ${arms[$arm]} --seed "$seed" --out "$dir" > "$dir.train.jsonl"
-    fi
-    eval_model "$dir/model" "$dir.eval.json"
-  done
+# CLM vs KD first over every seed (the headline comparison), then the hidden-state variants seed by seed.
+plan=()
+for seed in $seeds; do plan+=("clm $seed" "kd $seed"); done
+for seed in $seeds; do plan+=("kd_mse $seed" "kd_wd $seed"); done
+for item in "${plan[@]}"; do
+  read -r arm seed <<<"$item"
+  dir="$out/$arm-s$seed"
+  if [ ! -s "$dir.train.jsonl" ] || ! grep -q '"event":"done"' "$dir.train.jsonl"; then
+    # shellcheck disable=SC2086
+    deno task distill "${common[@]}" ${arms[$arm]} --seed "$seed" --out "$dir" > "$dir.train.jsonl"
+  fi
+  eval_model "$dir/model" "$dir.eval.json"
 done
 deno run --allow-read --allow-write=./runs scripts/kd_table.ts "$out"
