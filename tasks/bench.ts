@@ -35,8 +35,9 @@ export const benchSpec = {
   examples: ["deno task bench", "deno task bench --configs gpt2 --iters 5 --json"],
 } satisfies CommandSpec;
 
-async function main(): Promise<void> {
-  const { values: f } = parseCommand(benchSpec);
+/** Runs the command with `argv` (default: the process arguments). */
+export async function main(argv: readonly string[] = Deno.args): Promise<void> {
+  const { values: f } = parseCommand(benchSpec, argv);
   const names = f.configs.split(",").map((s) => s.trim()).filter(Boolean);
   for (const n of names) {
     if (!(n in CONFIGS)) {
@@ -62,4 +63,9 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.main) await runMain(main);
+/** How a denied permission is explained (this task's sandbox is in deno.json). */
+export const benchPermissionHints = {
+  write: "bench writes nothing; it only reads and measures",
+};
+
+if (import.meta.main) await runMain(() => main(), { permissionHints: benchPermissionHints });

@@ -63,8 +63,9 @@ export const compareSpec = {
   ],
 } satisfies CommandSpec;
 
-async function main(): Promise<void> {
-  const { values: f, positionals } = parseCommand(compareSpec);
+/** Runs the command with `argv` (default: the process arguments). */
+export async function main(argv: readonly string[] = Deno.args): Promise<void> {
+  const { values: f, positionals } = parseCommand(compareSpec, argv);
   if (!f.models) throw new UsageError("--models DIR [DIR …] is required (see --help)");
   const models = [f.models, ...positionals];
   const gpu = await Gpu.create();
@@ -101,10 +102,9 @@ async function main(): Promise<void> {
   console.log(markdownTable(result.rows));
 }
 
-if (import.meta.main) {
-  await runMain(main, {
-    permissionHints: {
-      write: "this task only writes under .cache/; pick --cache-dir and --onnx-cache inside it",
-    },
-  });
-}
+/** How a denied permission is explained (this task's sandbox is in deno.json). */
+export const comparePermissionHints = {
+  write: "this task only writes under .cache/; pick --cache-dir and --onnx-cache inside it",
+};
+
+if (import.meta.main) await runMain(() => main(), { permissionHints: comparePermissionHints });

@@ -137,8 +137,9 @@ export const condenseSpec = {
   ],
 } satisfies CommandSpec;
 
-async function main(): Promise<void> {
-  const { values: f } = parseCommand(condenseSpec);
+/** Runs the command with `argv` (default: the process arguments). */
+export async function main(argv: readonly string[] = Deno.args): Promise<void> {
+  const { values: f } = parseCommand(condenseSpec, argv);
   if (!f.data) throw new UsageError("--data PATH is required (see --help)");
   if (!f.out) throw new UsageError("--out FILE is required (see --help)");
   const bars = new Map<string, Progress>();
@@ -191,10 +192,9 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.main) {
-  await runMain(main, {
-    permissionHints: {
-      write: "this task only writes under runs/ and .cache/; pick --out and --cache-dir inside them",
-    },
-  });
-}
+/** How a denied permission is explained (this task's sandbox is in deno.json). */
+export const condensePermissionHints = {
+  write: "this task only writes under runs/ and .cache/; pick --out and --cache-dir inside them",
+};
+
+if (import.meta.main) await runMain(() => main(), { permissionHints: condensePermissionHints });

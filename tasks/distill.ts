@@ -265,16 +265,16 @@ export function distillOptions(
   };
 }
 
-async function main(): Promise<void> {
-  const { values, given } = parseCommand(distillSpec, withOptionalValues(Deno.args));
+/** Runs the command with `argv` (default: the process arguments). */
+export async function main(argv: readonly string[] = Deno.args): Promise<void> {
+  const { values, given } = parseCommand(distillSpec, withOptionalValues(argv));
   await runDistillation(distillOptions(values, given));
 }
 
-if (import.meta.main) {
-  await runMain(main, {
-    permissionHints: {
-      write: "this task may only write under runs/ and .cache/; pick --out (and --teacher-cache) inside them",
-      ffi: "the ONNX teacher needs onnxruntime-node's native addon: run through `deno task distill`",
-    },
-  });
-}
+/** How a denied permission is explained (this task's sandbox is in deno.json). */
+export const distillPermissionHints = {
+  write: "this task may only write under runs/ and .cache/; pick --out (and --teacher-cache) inside them",
+  ffi: "the ONNX teacher needs onnxruntime-node's native addon: run through `deno task distill`",
+};
+
+if (import.meta.main) await runMain(() => main(), { permissionHints: distillPermissionHints });

@@ -61,8 +61,9 @@ export const evalSpec = {
   ],
 } satisfies CommandSpec;
 
-async function main(): Promise<void> {
-  const { values: f } = parseCommand(evalSpec);
+/** Runs the command with `argv` (default: the process arguments). */
+export async function main(argv: readonly string[] = Deno.args): Promise<void> {
+  const { values: f } = parseCommand(evalSpec, argv);
   if (!f.model) throw new Error("--model DIR is required (see --help)");
   const { config, params } = await loadModelDir(f.model);
   const seq = f.seq ?? config.n_positions;
@@ -106,4 +107,9 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.main) await runMain(main);
+/** How a denied permission is explained (this task's sandbox is in deno.json). */
+export const evalPermissionHints = {
+  write: "eval only writes its token cache under .cache/; pick --cache-dir inside it",
+};
+
+if (import.meta.main) await runMain(() => main(), { permissionHints: evalPermissionHints });

@@ -47,8 +47,9 @@ export const exportSpec = {
   ],
 } satisfies CommandSpec;
 
-async function main(): Promise<void> {
-  const { values: f } = parseCommand(exportSpec);
+/** Runs the command with `argv` (default: the process arguments). */
+export async function main(argv: readonly string[] = Deno.args): Promise<void> {
+  const { values: f } = parseCommand(exportSpec, argv);
   if (!f.model) throw new Error("--model DIR is required (see --help)");
   const t0 = performance.now();
   const externalData = f.externalData === "auto" ? "auto" : f.externalData === "always";
@@ -72,4 +73,10 @@ async function main(): Promise<void> {
   for (const path of r.removed) console.log(`removed stale ${path}`);
 }
 
-if (import.meta.main) await runMain(main);
+/** How a denied permission is explained (this task's sandbox is in deno.json). */
+export const exportPermissionHints = {
+  write:
+    "export writes into the model folder and may only write under runs/ and .cache/: keep model folders there (e.g. runs/gpt2)",
+};
+
+if (import.meta.main) await runMain(() => main(), { permissionHints: exportPermissionHints });

@@ -38,8 +38,9 @@ export const generateSpec = {
   ],
 } satisfies CommandSpec;
 
-async function main(): Promise<void> {
-  const { values: f } = parseCommand(generateSpec);
+/** Runs the command with `argv` (default: the process arguments). */
+export async function main(argv: readonly string[] = Deno.args): Promise<void> {
+  const { values: f } = parseCommand(generateSpec, argv);
   if (!f.model) throw new Error("--model DIR is required (see --help)");
   if (f.prompt === undefined || f.prompt === "") {
     throw new Error("--prompt TEXT is required and must not be empty");
@@ -81,4 +82,9 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.main) await runMain(main);
+/** How a denied permission is explained (this task's sandbox is in deno.json). */
+export const generatePermissionHints = {
+  write: "generate writes nothing; it only reads the model folder",
+};
+
+if (import.meta.main) await runMain(() => main(), { permissionHints: generatePermissionHints });

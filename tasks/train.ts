@@ -3,9 +3,14 @@
  *
  * Writes OUT/run.json (the resolved settings), OUT/metrics.jsonl, OUT/checkpoint/ (resumable) and the
  * final model as a Hugging Face directory in OUT/model/.
+ *
+ * `--data` may be a condensed set from `deno task condense` (lib/condense/train_condensed.ts): its k
+ * examples are the training blocks, optionally with per-example weights (`--sample-weights`), the stored
+ * teacher top-k logits as the loss (`--soft-targets`) and, for dm sets, the stored input embeddings.
  */
 import { type CommandSpec, parseCommand, UsageError } from "../lib/cli/args.ts";
 import { runMain } from "../lib/cli/main.ts";
+import { CONDENSED_TRAIN_DEFAULTS } from "../lib/condense/train_condensed.ts";
 import { runTraining } from "../lib/train/run.ts";
 import { SCHEDULES } from "../lib/train/schedule.ts";
 
@@ -102,10 +107,72 @@ export const trainSpec = {
   ],
 } satisfies CommandSpec;
 
-async function main(): Promise<void> {
-  const { values: f } = parseCommand(trainSpec);
+const cd = CONDENSED_TRAIN_DEFAULTS;
+
+/**
+ * The train command: `trainSpec`'s flags (which `deno task distill` shares) plus those for condensed
+ * sets, which only this command has.
+ */
+export const trainTaskSpec = {
+  ...trainSpec,
+  flags: {
+    ...trainSpec.flags,
+    seq: {
+      ...trainSpec.flags.seq,
+      description: "tokens per sequence (T); a condensed set's length when omitted",
+    },
+    "sample-weights": {
+      type: "boolean",
+      description: "condensed set: weight each example's mean loss by its stored weight (weighted mean)",
+    },
+    "soft-targets": {
+      type: "boolean",
+      description: "condensed set: distil from its stored teacher top-k logits (KL at --temperature + CLM)",
+    },
+    temperature: {
+      type: "float",
+      description: "--soft-targets: softmax temperature of the KL",
+      default: cd.temperature,
+      min: 0,
+      exclusiveMin: true,
+    },
+    "alpha-ce": {
+      type: "float",
+      description: "--soft-targets: weight of the soft-target KL, ×T²",
+      default: cd.alphaCe,
+      min: 0,
+    },
+    "alpha-clm": {
+      type: "float",
+      description: "--soft-targets: weight of the causal-LM cross-entropy",
+      default: cd.alphaClm,
+      min: 0,
+    },
+  },
+  examples: [
+    ...trainSpec.examples,
+    "deno task train --data runs/condense/kmeans.jsonl --sample-weights --val-data ../shared/data/wikitext-2/test.txt --out runs/km",
+    "deno task train --data runs/condense/syn.jsonl --soft-targets --alpha-ce 1 --alpha-clm 0 --out runs/syn-kd",
+  ],
+} satisfies CommandSpec;
+
+/** Runs the command with `argv` (default: the process arguments). */
+export async function main(argv: readonly string[] = Deno.args): Promise<void> {
+  const { values: f, given } = parseCommand(trainTaskSpec, argv);
   if (f.config && f.init) throw new UsageError("give either --config or --init, not both");
+  const kdFlags = ["temperature", "alphaCe", "alphaClm"].filter((k) => given.has(k));
+  if (kdFlags.length > 0 && !f.softTargets) {
+    throw new UsageError("--temperature, --alpha-ce and --alpha-clm apply with --soft-targets only");
+  }
   await runTraining({
+    seqExplicit: given.has("seq"),
+    condensed: {
+      sampleWeights: f.sampleWeights,
+      softTargets: f.softTargets,
+      temperature: f.temperature,
+      alphaCe: f.alphaCe,
+      alphaClm: f.alphaClm,
+    },
     config: f.config,
     init: f.init,
     data: f.data,
@@ -137,4 +204,9 @@ async function main(): Promise<void> {
   });
 }
 
-if (import.meta.main) await runMain(main);
+/** How a denied permission is explained (this task's sandbox is in deno.json). */
+export const trainPermissionHints = {
+  write: "train may only write under runs/ and .cache/; pick --out (and --cache-dir) inside them",
+};
+
+if (import.meta.main) await runMain(() => main(), { permissionHints: trainPermissionHints });

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { condensedBlocks, isCondensedFile } from "../condense/condensed_set.ts";
 import { makeBlocks } from "./blocks.ts";
 import { listSplits, loadText, type Split } from "./text.ts";
 import type { Tokenizer } from "./tokenizer.ts";
@@ -25,7 +26,11 @@ export async function hasSplit(path: string, split: Split): Promise<boolean> {
   return (await listSplits(path)).includes(split);
 }
 
-/** The split's ids cut into (nBlocks, T) blocks, HF group_texts style (the remainder is dropped). */
+/**
+ * The split's ids cut into (nBlocks, T) blocks, HF group_texts style (the remainder is dropped). A
+ * condensed set (lib/condense/condensed_set.ts: a .jsonl whose lines have "ids") is not re-tokenized:
+ * its examples' ids are the blocks, and T must equal their length.
+ */
 export async function loadBlocks(
   path: string,
   split: Split,
@@ -34,5 +39,6 @@ export async function loadBlocks(
   cacheDir: string | null,
   options: TokenizeCachedOptions = {},
 ): Promise<Uint32Array> {
+  if (await isCondensedFile(path)) return await condensedBlocks(path, T, tokenizer.vocabSize);
   return makeBlocks(await loadTokens(path, split, tokenizer, cacheDir, options), T);
 }

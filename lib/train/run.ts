@@ -6,6 +6,7 @@
  * @module
  */
 import { emitJson } from "../cli/json.ts";
+import { type CondensedTrainOptions, planCondensedRun } from "../condense/train_condensed.ts";
 import { Progress } from "../cli/progress.ts";
 import { hasSplit, loadBlocks } from "../data/dataset.ts";
 import { gpt2Tokenizer, loadTokenizerFor, type Tokenizer, writeTokenizerFiles } from "../data/tokenizer.ts";
@@ -31,7 +32,8 @@ export interface RunOptions {
   /** Model folder to fine-tune. */
   init?: string;
   data: string;
-  valData?: string;
+  /** Validation text; default: the valid split of `data` when it has one; null: no validation. */
+  valData?: string | null;
   out: string;
   cacheDir: string;
   resume: boolean;
@@ -55,6 +57,10 @@ export interface RunOptions {
   progressFields?: (terms: Record<string, number>) => Record<string, string | number>;
   /** Extra fields for the final summary (JSON "done" line and the last message). */
   summary?: (result: TrainResult) => { json: Record<string, unknown>; text: string };
+  /** How to train when `data` is a condensed set (lib/condense/train_condensed.ts); default: plain. */
+  condensed?: CondensedTrainOptions;
+  /** Whether `settings.seq` was given (default true); when not, a condensed set's example length is used. */
+  seqExplicit?: boolean;
 }
 
 /** What a finished run produced. */
@@ -65,7 +71,15 @@ export interface RunOutcome extends TrainResult {
 
 /** Runs training end to end; see the module doc for the files written. */
 export async function runTraining(o: RunOptions): Promise<RunOutcome> {
-  const s = o.settings;
+  // A condensed set brings its own T, and weights, soft targets or input embeddings need its objective.
+  const condensed = await planCondensedRun({
+    data: o.data,
+    settings: o.settings,
+    seqExplicit: o.seqExplicit ?? true,
+    options: o.condensed,
+    external: o.objective !== undefined,
+  });
+  const s = condensed?.settings ?? o.settings;
   const log = (msg: string) => {
     if (!o.quiet) console.error(msg);
   };
@@ -82,8 +96,9 @@ export async function runTraining(o: RunOptions): Promise<RunOutcome> {
       `the tokenizer has ${tokenizer.vocabSize} tokens but the model only ${source.config.vocab_size}`,
     );
   }
+  condensed?.check(source.config, tokenizer.vocabSize);
   const trainBlocks = await loadBlocks(o.data, "train", tokenizer, s.seq, o.cacheDir);
-  const valPath = o.valData ?? ((await hasSplit(o.data, "valid")) ? o.data : null);
+  const valPath = o.valData !== undefined ? o.valData : ((await hasSplit(o.data, "valid")) ? o.data : null);
   const validBlocks = valPath
     ? await loadBlocks(valPath, valPath === o.data ? "valid" : "train", tokenizer, s.seq, o.cacheDir)
     : null;
@@ -94,6 +109,7 @@ export async function runTraining(o: RunOptions): Promise<RunOutcome> {
     data: o.data,
     valData: valPath,
     config: source.config,
+    ...condensed?.runInfo,
     ...o.runInfo,
   };
   const gpu = o.gpu ?? await Gpu.create();
@@ -102,6 +118,7 @@ export async function runTraining(o: RunOptions): Promise<RunOutcome> {
       `${trainBlocks.length / s.seq} blocks of ${s.seq} tokens from ${o.data}` +
       (validBlocks ? `, ${validBlocks.length / s.seq} validation blocks` : "") + ` on ${gpu.adapterName}`,
   );
+  if (condensed) log(`${label}: ${condensed.description}`);
   await writeFileAtomic(`${o.out}/run.json`, JSON.stringify({ ...runInfo, settings: s }, null, 2) + "\n");
 
   const metricsPath = `${o.out}/metrics.jsonl`;
@@ -124,7 +141,7 @@ export async function runTraining(o: RunOptions): Promise<RunOutcome> {
       out: o.out,
       resume: o.resume,
       runInfo,
-      objective: o.objective,
+      objective: o.objective ?? condensed?.objective ?? undefined,
     },
     {
       onStart: async ({ startStep }) => {
