@@ -63,7 +63,7 @@ const md = [
     teacher.ppl.toFixed(1)
   }.`,
   "",
-  "| student (2 layers, C256) | seeds | test perplexity (mean ± sd) | final train loss | tokens/s | teacher wait |",
+  "| student (2 layers, C256) | seeds | test perplexity (mean ± sd) | final training objective | tokens/s | teacher wait |",
   "| --- | --- | --- | --- | --- | --- |",
   ...rows.map((r) => {
     const w = r.teacher_wait_fraction as { mean: number; sd: number } | null;
