@@ -57,7 +57,7 @@ for (const [arm, label] of Object.entries(ARMS)) {
 const f = (m: { mean: number; sd: number }, d = 1) => `${m.mean.toFixed(d)} ± ${m.sd.toFixed(d)}`;
 const md = [
   `Training text: WikiText-2 valid.txt; evaluation: the first ${
-    teacher.tokens + 1
+    teacher.tokens + teacher.windows
   } tokens of WikiText-2 test.txt`,
   `(non-overlapping 128-token windows, HF sliding-window scoring). Teacher (4 layers, C256): test perplexity ${
     teacher.ppl.toFixed(1)
