@@ -254,7 +254,7 @@ export class GPT2 {
    * `acts.lnf` holds the result.
    */
   forwardHidden(acts: Activations, B: number, T: number): void {
-    this.#forwardBlocks(acts, B, T, 0, (l, a) => {
+    this.#forwardBlocks(acts, B, T, 0, (_layer, a) => {
       attentionForward(this.gpu, a.atty, a.lse, a.qkv, B, T, this.config.n_embd, this.config.n_head);
     });
   }
