@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { Progress } from "../cli/progress.ts";
 import { condense } from "../condense/condense.ts";
 import { CONDENSED_TRAIN_DEFAULTS, type CondensedTrainOptions } from "../condense/train_condensed.ts";
 import { loadText } from "../data/text.ts";
@@ -302,6 +303,7 @@ export async function runDemo(s: DemoSettings, o: DemoOptions): Promise<DemoSumm
       `set-${method}-s${m.seed}`,
       `condense to ${s.k} examples: ${method} (seed ${m.seed})`,
       async () => {
+        let bar: Progress | undefined;
         const r = await condense({
           data: data.train,
           split: "train",
@@ -332,6 +334,16 @@ export async function runDemo(s: DemoSettings, o: DemoOptions): Promise<DemoSumm
           dmSynBatch: 16,
           dmInits: 0,
           dmConfig: "tiny",
+          progress: (label, done, total) => {
+            bar ??= new Progress({
+              label,
+              total,
+              unit: label === "generate" ? "tok" : "it",
+              enabled: !o.quiet,
+            });
+            bar.update(done);
+            if (done >= total) bar.done();
+          },
         });
         return { path: setPath, examples: r.examples, blocks: r.nBlocks };
       },
@@ -370,6 +382,7 @@ export async function runDemo(s: DemoSettings, o: DemoOptions): Promise<DemoSumm
   const sampled = plan.filter((m) => m.seed === 0);
   const samples = await must("samples", `sample ${sampled.length} models`, async () => {
     const out: ReportSample[] = [];
+    const bar = new Progress({ label: "samples", total: sampled.length, unit: "model", enabled: !o.quiet });
     for (const m of sampled) {
       const text = await sampleModel(
         await gpu(),
@@ -380,7 +393,9 @@ export async function runDemo(s: DemoSettings, o: DemoOptions): Promise<DemoSumm
         0,
       );
       out.push({ model: m.id, prompt: s.prompt, text });
+      bar.update(out.length);
     }
+    bar.done();
     return out;
   });
   const projection = await must("projection", "project teacher and student hidden states", async () => {

@@ -25,7 +25,7 @@ const CONFIG = {
   font: FONT,
   view: { stroke: "#ddd" },
   axis: { labelFontSize: 11, titleFontSize: 12, gridColor: "#eee" },
-  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 260 },
+  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 400 },
   header: { labelFontSize: 12, titleFontSize: 12 },
 };
 
@@ -107,7 +107,7 @@ export function perplexityChartSpec(arms: readonly ArmSummary[], models: readonl
     seeds: a.seeds,
   }));
   const dots = models.map((m) => ({ arm: m.label, ppl: m.testPpl, seed: m.seed }));
-  const y = { field: "arm", type: "nominal", title: null, sort: order, axis: { labelLimit: 280 } };
+  const y = { field: "arm", type: "nominal", title: null, sort: order, axis: { labelLimit: 400 } };
   const x = {
     type: "quantitative",
     title: "test perplexity (log scale; bar = mean, rule = min–max over seeds, dots = seeds)",
