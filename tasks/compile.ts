@@ -41,8 +41,6 @@ export const COMPILE_INCLUDES = ["lib/onnx/teacher_worker.ts"];
 
 /** The permissions baked into the executable: those of the tasks, together. */
 export const COMPILE_PERMISSIONS = [
-  // Full GCs free the native bind groups of finished dispatches (see deno.json: the tasks run with it too).
-  "--v8-flags=--gc-global",
   "--allow-read",
   "--allow-write=./runs,./.cache",
   "--allow-env=GPT2_DEBUG",

@@ -116,6 +116,11 @@ export class Gpu {
   #dispatches = 0;
   #profile: Profiler | null = null;
   #staging: BufferPool;
+  // A training step issues the same dispatches every step; reusing their bind groups keeps thousands of
+  // short-lived GPU objects per step from piling up until V8 happens to collect their wrappers.
+  #bindGroups = new Map<string, GPUBindGroup>();
+  #objectIds = new WeakMap<object, number>();
+  #nextObjectId = 0;
 
   private constructor(device: GPUDevice, adapter: GPUAdapter, profile: boolean) {
     this.device = device;
@@ -297,13 +302,35 @@ export class Gpu {
     views.forEach((v, i) => {
       entries.push({ binding: first + i, resource: { buffer: v.buffer, offset: v.offset, size: v.size } });
     });
-    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const bindGroup = this.#bindGroup(pipeline, entries);
     const pass = this.#profile ? this.#timedPass(kernel.name) : this.#openPass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y, z);
     if (this.#profile) this.#endPass();
     this.#dispatches++;
+  }
+
+  #objectId(o: object): number {
+    let n = this.#objectIds.get(o);
+    if (n === undefined) this.#objectIds.set(o, n = this.#nextObjectId++);
+    return n;
+  }
+
+  #bindGroup(pipeline: GPUComputePipeline, entries: GPUBindGroupEntry[]): GPUBindGroup {
+    let key = String(this.#objectId(pipeline));
+    for (const e of entries) {
+      const r = e.resource as GPUBufferBinding;
+      key += `|${this.#objectId(r.buffer)}:${r.offset}:${r.size}`;
+    }
+    let group = this.#bindGroups.get(key);
+    if (!group) {
+      // Bounded: a run that keeps creating new buffers starts the cache afresh rather than growing it.
+      if (this.#bindGroups.size >= 16384) this.#bindGroups.clear();
+      group = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+      this.#bindGroups.set(key, group);
+    }
+    return group;
   }
 
   /** Staging buffers created for readback so far (they are pooled and reused). */
