@@ -2,19 +2,29 @@
 # Knowledge-distillation experiment on WikiText-2: a 4-layer teacher (trained here on valid.txt) distilled into
 # a 2-layer student, against the same student trained with the causal-LM loss alone. Every arm uses the same
 # student config, data, seeds and step budget; the teacher is served by onnxruntime-node from its ONNX export.
-# Usage: scripts/kd_experiment.sh TEACHER_DIR OUT_DIR STEPS "SEEDS" EVAL_TOKENS
+# Usage: scripts/kd_experiment.sh TEACHER_DIR OUT_DIR STEPS "SEEDS" EVAL_TOKENS [scratch|teacher] [LR]
+# The sixth argument picks the students' starting weights: a fresh student-l2-c256 (scratch, the default) or
+# teacher blocks copied into it as DistilGPT2 does (teacher: --init-from-teacher); every arm starts the same way.
 set -euo pipefail
 teacher=${1:-runs/wt2-small/model}
 out=${2:-runs/kd}
 steps=${3:-20}
 seeds=${4:-"0 1"}
 eval_tokens=${5:-20000}
+init=${6:-scratch}
+lr=${7:-2e-3}
 train=../shared/data/wikitext-2/valid.txt
 test=../shared/data/wikitext-2/test.txt
 mkdir -p "$out"
+printf '{"init": "%s", "lr": %s, "steps": %s, "batch": 4, "seq": 128}\n' "$init" "$lr" "$steps" > "$out/settings.json"
 [ -f "$teacher/onnx/hidden.onnx" ] || deno task export --model "$teacher" --hidden
-common=(--teacher "$teacher/onnx/hidden.onnx" --student configs/student-l2-c256.json --data "$train"
-  --steps "$steps" --batch 4 --seq 128 --lr 2e-3 --warmup 3 --schedule cosine --eval-every 0 --save-every 0 --json)
+case "$init" in
+  scratch) start=() ;;
+  teacher) start=(--init-from-teacher) ;;
+  *) echo "error: the sixth argument must be scratch or teacher, got '$init'" >&2 && exit 2 ;;
+esac
+common=(--teacher "$teacher/onnx/hidden.onnx" --student configs/student-l2-c256.json "${start[@]}" --data "$train"
+  --steps "$steps" --batch 4 --seq 128 --lr "$lr" --warmup 3 --schedule cosine --eval-every 0 --save-every 0 --json)
 declare -A arms=(
   [clm]="--alpha-ce 0 --alpha-clm 1"
   [kd]="--alpha-ce 5 --alpha-clm 2 --alpha-cos 1 --temperature 2"

@@ -21,6 +21,16 @@ function meanSd(xs: number[]): { mean: number; sd: number; n: number } {
 
 const files = [...Deno.readDirSync(out)].map((e) => e.name);
 const teacher = JSON.parse(Deno.readTextFileSync(`${out}/teacher.eval.json`));
+// Written by scripts/kd_experiment.sh; older result folders lack it (students started from scratch then).
+const settings = files.includes("settings.json")
+  ? JSON.parse(Deno.readTextFileSync(`${out}/settings.json`))
+  : { init: "scratch" };
+const start = settings.init === "teacher"
+  ? "started from the teacher's embeddings, final layer norm and blocks [0, 3] (--init-from-teacher)"
+  : "started from scratch (configs/student-l2-c256.json)";
+const budget = settings.steps
+  ? `; every arm ${settings.steps} steps of ${settings.batch}×${settings.seq} tokens at peak lr ${settings.lr}`
+  : "";
 const rows: Record<string, unknown>[] = [];
 for (const [arm, label] of Object.entries(ARMS)) {
   const runs = files.filter((f) => f.startsWith(`${arm}-s`) && f.endsWith(".eval.json")).map((f) =>
@@ -59,6 +69,7 @@ const md = [
   `Training text: WikiText-2 valid.txt; evaluation: the first ${
     teacher.tokens + teacher.windows
   } tokens of WikiText-2 test.txt`,
+  `Students ${start}${budget}.`,
   `(non-overlapping 128-token windows, HF sliding-window scoring). Teacher (4 layers, C256): test perplexity ${
     teacher.ppl.toFixed(1)
   }.`,
@@ -75,5 +86,5 @@ const md = [
   }),
 ].join("\n");
 await writeFileAtomic(`${out}/results.md`, md + "\n");
-await writeFileAtomic(`${out}/results.json`, JSON.stringify({ teacher, rows }, null, 2) + "\n");
+await writeFileAtomic(`${out}/results.json`, JSON.stringify({ teacher, settings, rows }, null, 2) + "\n");
 console.log(md);
