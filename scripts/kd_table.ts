@@ -69,10 +69,10 @@ const md = [
   `Training text: WikiText-2 valid.txt; evaluation: the first ${
     teacher.tokens + teacher.windows
   } tokens of WikiText-2 test.txt`,
-  `Students ${start}${budget}.`,
   `(non-overlapping 128-token windows, HF sliding-window scoring). Teacher (4 layers, C256): test perplexity ${
     teacher.ppl.toFixed(1)
   }.`,
+  `Students ${start}${budget}.`,
   "",
   "| student (2 layers, C256) | seeds | test perplexity (mean ± sd) | final training objective | tokens/s | teacher wait |",
   "| --- | --- | --- | --- | --- | --- |",
