@@ -10,6 +10,7 @@
 import { type CommandSpec, type FlagValues, parseCommand, UsageError } from "../lib/cli/args.ts";
 import { runMain } from "../lib/cli/main.ts";
 import { type DistillRunOptions, runDistillation, type TeacherBackend } from "../lib/distill/run.ts";
+import { DISTILGPT2_LOSS } from "../lib/distill/objective.ts";
 import { trainSpec } from "./train.ts";
 
 /** Flags of `deno task train` that distill shares (the student replaces --config and --init). */
@@ -17,13 +18,7 @@ const { config: _config, init: _init, ...trainFlags } = trainSpec.flags;
 
 /** HF distiller's DistilGPT2 recipe; applied to every flag not given on the command line. */
 export const DISTILGPT2_RECIPE = {
-  temperature: 2,
-  alphaCe: 5,
-  alphaClm: 2,
-  alphaCos: 1,
-  alphaMse: 0,
-  alphaWd: 0,
-  alphaRkl: 0,
+  ...DISTILGPT2_LOSS,
   lr: 2.5e-4,
   eps: 1e-6,
   clip: 5,

@@ -5,8 +5,7 @@
  *
  * @module
  */
-import * as vega from "vega";
-import * as vegaLite from "vega-lite";
+import { renderSvg } from "../report/charts.ts";
 
 /** The measured outcome of one arm (one training run). */
 export interface ArmResult {
@@ -160,12 +159,5 @@ export async function perplexitySvg(
       },
     ],
   };
-  // deno-lint-ignore no-explicit-any
-  const compiled = vegaLite.compile(spec as any).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: "none" });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+  return await renderSvg(spec);
 }

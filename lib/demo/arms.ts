@@ -5,13 +5,10 @@
  * @module
  */
 import type { CondenseMethod } from "../condense/condense.ts";
-import type { DistillSettings } from "../distill/objective.ts";
+import { DISTILGPT2_LOSS, type LossWeights } from "../distill/objective.ts";
 
 /** Loss weights of a student arm (the critic settings are shared, see {@link CRITIC}). */
-export type StudentLoss = Pick<
-  DistillSettings,
-  "alphaCe" | "alphaClm" | "alphaCos" | "alphaMse" | "alphaWd" | "alphaRkl" | "temperature"
->;
+export type StudentLoss = LossWeights;
 
 /** A student arm. */
 export interface StudentArm {
@@ -21,15 +18,7 @@ export interface StudentArm {
 }
 
 /** HF distiller's DistilGPT2 weights: 5·ce(T=2) + 2·clm + 1·cos. */
-const KD: StudentLoss = {
-  temperature: 2,
-  alphaCe: 5,
-  alphaClm: 2,
-  alphaCos: 1,
-  alphaMse: 0,
-  alphaWd: 0,
-  alphaRkl: 0,
-};
+const KD: StudentLoss = DISTILGPT2_LOSS;
 
 /** The students, in report order. */
 export const STUDENT_ARMS: readonly StudentArm[] = [

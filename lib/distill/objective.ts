@@ -63,6 +63,23 @@ export interface DistillSettings {
   criticClip: number;
 }
 
+/** The loss weights of a distillation objective and the temperature of its KL terms. */
+export type LossWeights = Pick<
+  DistillSettings,
+  "alphaCe" | "alphaClm" | "alphaCos" | "alphaMse" | "alphaWd" | "alphaRkl" | "temperature"
+>;
+
+/** HF distiller's DistilGPT2 loss: 5·ce at T=2 + 2·clm + 1·cos. */
+export const DISTILGPT2_LOSS: Readonly<LossWeights> = {
+  temperature: 2,
+  alphaCe: 5,
+  alphaClm: 2,
+  alphaCos: 1,
+  alphaMse: 0,
+  alphaWd: 0,
+  alphaRkl: 0,
+};
+
 /** What a teacher offers to the checks before training. */
 export interface TeacherShape {
   /** Blocks L (hidden states 0 … L), or null when unknown (a teacher without hidden-state outputs). */
