@@ -5,19 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { topicCorpus, workspace } from "./_helpers.ts";
+import { type DenoRun, denoRun } from "../_deno_run.ts";
 
 const TASK = new URL("../../tasks/condense.ts", import.meta.url).pathname;
 const canRun = Deno.permissions.querySync({ name: "run" }).state === "granted";
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-ffi", TASK, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { XDG_RUNTIME_DIR: "/tmp" },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+async function run(args: string[]): Promise<DenoRun> {
+  return await denoRun(["--allow-read", "--allow-write", "--allow-env", "--allow-ffi", TASK, ...args]);
 }
 
 Deno.test({

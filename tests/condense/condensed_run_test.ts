@@ -19,6 +19,7 @@ import { evaluateBlocks } from "../../lib/train/trainer.ts";
 import { testGpu } from "../_check.ts";
 import { options, tinyGpt2, topicCorpus, workspace } from "./_helpers.ts";
 import { settings } from "./_sets.ts";
+import { type DenoRun, denoRun } from "../_deno_run.ts";
 
 const T = 16;
 const CONFIG = { vocab_size: 50257, n_positions: 32, n_embd: 32, n_layer: 1, n_head: 2 };
@@ -171,22 +172,14 @@ Deno.test("a dm set trains from its embeddings, and soft targets added after con
   }
 });
 
-async function task(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      new URL("../../tasks/train.ts", import.meta.url).pathname,
-      ...args,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    env: { XDG_RUNTIME_DIR: "/tmp" },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+async function task(args: string[]): Promise<DenoRun> {
+  return await denoRun([
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    new URL("../../tasks/train.ts", import.meta.url).pathname,
+    ...args,
+  ]);
 }
 
 Deno.test({

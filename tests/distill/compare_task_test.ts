@@ -13,18 +13,12 @@ import { Activations, GPT2 } from "../../lib/model/gpt2.ts";
 import { loadModelDir, saveModelDir } from "../../lib/model/model_dir.ts";
 import { countParameters, initParams, paramLayout } from "../../lib/model/params.ts";
 import { testGpu } from "../_check.ts";
+import { type DenoRun, denoRun } from "../_deno_run.ts";
 
 const COMPARE = new URL("../../tasks/compare.ts", import.meta.url).pathname;
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-ffi", COMPARE, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { XDG_RUNTIME_DIR: "/tmp" },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+async function run(args: string[]): Promise<DenoRun> {
+  return await denoRun(["--allow-read", "--allow-write", "--allow-env", "--allow-ffi", COMPARE, ...args]);
 }
 
 const TEXT = "The quick brown fox jumps over the lazy dog. A teacher and a student compare their notes.\n";

@@ -17,25 +17,13 @@ import { Rng } from "../../lib/rng.ts";
 import { type StepMetrics, train, type TrainSettings } from "../../lib/train/trainer.ts";
 import { testGpu } from "../_check.ts";
 import { saveTemp, testSettings, tinyModel } from "./_helpers.ts";
+import { type DenoRun, denoRun } from "../_deno_run.ts";
 
 const DISTILL = new URL("../../tasks/distill.ts", import.meta.url).pathname;
 const PERMS = ["--allow-read", "--allow-write", "--allow-env", "--allow-ffi"];
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(args: string[]): Promise<Run> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMS, DISTILL, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { XDG_RUNTIME_DIR: "/tmp" },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+async function run(args: string[]): Promise<DenoRun> {
+  return await denoRun([...PERMS, DISTILL, ...args]);
 }
 
 /** Step lines of --json output, by step. */

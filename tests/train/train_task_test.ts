@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { type DenoRun, denoRun } from "../_deno_run.ts";
 
 const TRAIN = new URL("../../tasks/train.ts", import.meta.url).pathname;
 const EVAL = new URL("../../tasks/eval.ts", import.meta.url).pathname;
@@ -18,21 +19,8 @@ const BASE = [
   "--json",
 ];
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(script: string, args: string[]): Promise<Run> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMS, script, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { XDG_RUNTIME_DIR: "/tmp" },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+async function run(script: string, args: string[]): Promise<DenoRun> {
+  return await denoRun([...PERMS, script, ...args]);
 }
 
 function stepLosses(stdout: string): Map<number, number> {
