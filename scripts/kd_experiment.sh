@@ -16,7 +16,7 @@ lr=${7:-2e-3}
 train=../shared/data/wikitext-2/valid.txt
 test=../shared/data/wikitext-2/test.txt
 mkdir -p "$out"
-printf '{"init": "%s", "lr": %s, "steps": %s, "batch": 4, "seq": 128}\n' "$init" "$lr" "$steps" > "$out/settings.json"
+printf '{"init": "%s", "lr": "%s", "steps": %s, "batch": 4, "seq": 128}\n' "$init" "$lr" "$steps" > "$out/settings.json"
 [ -f "$teacher/onnx/hidden.onnx" ] || deno task export --model "$teacher" --hidden
 case "$init" in
   scratch) start=() ;;
