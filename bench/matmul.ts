@@ -4,7 +4,7 @@
  *
  *   deno run -A bench/matmul.ts [--shapes a,b] [--versions v1,v5] [--reps 3] [--list]
  *
- * By default every shape with v2–v5 and the default choice; v1 (naive) is slow, ask for it explicitly.
+ * By default every shape with v2–v6 and the default choice; v1 (naive) is slow, ask for it explicitly.
  *
  * Versions:
  * - v1 naive: one output per invocation, scalar loads (lib/gpu/kernels/matmul_naive.wgsl).
@@ -15,6 +15,9 @@
  * - v4 tiled, looped, vec4 access: the product's GPU variant (lib/gpu/kernels/matmul.wgsl `looped`).
  * - v5 tiled, chunked, vec4 access: one K slab per dispatch (lib/gpu/kernels/matmul.wgsl `chunk`), the
  *   product's default on llvmpipe.
+ * - v6 bcast, vec4 access: A through a uniform buffer, a 64-deep slab of four rows of B in registers per
+ *   invocation (lib/gpu/kernels/matmul_bcast.wgsl); NT only (other shapes fall back to v5). The
+ *   product's default for wide NT products on llvmpipe.
  * - default: whatever `matmul()` picks (`matmulVariant`).
  *
  * GFLOP/s counts 2·M·N·K per product. `cpuGflops` divides by the CPU time the process used instead of wall
@@ -71,8 +74,8 @@ fn main(@builtin(workgroup_id) w: vec3<u32>, @builtin(local_invocation_id) lid: 
 const naive: Kernel = { name: "bench_matmul_v1", code: naiveCode };
 const regtile: Kernel = { name: "bench_matmul_v2", code: REGTILE_WGSL };
 
-type Version = "v1" | "v2" | "v3" | "v4" | "v5" | "default";
-const VERSIONS: Version[] = ["v1", "v2", "v3", "v4", "v5", "default"];
+type Version = "v1" | "v2" | "v3" | "v4" | "v5" | "v6" | "default";
+const VERSIONS: Version[] = ["v1", "v2", "v3", "v4", "v5", "v6", "default"];
 
 /** Records one matmul with the given version; false when the version cannot run these arguments. */
 function runVersion(gpu: Gpu, version: Version, args: MatmulArgs): boolean {
@@ -101,8 +104,9 @@ function runVersion(gpu: Gpu, version: Version, args: MatmulArgs): boolean {
     }
     case "v3":
     case "v4":
-    case "v5": {
-      const variant: MatmulVariant = version === "v5" ? "chunked" : "looped";
+    case "v5":
+    case "v6": {
+      const variant: MatmulVariant = version === "v6" ? "bcast" : version === "v5" ? "chunked" : "looped";
       const access: MatmulAccess = version === "v3" ? "scalar" : "vec4";
       try {
         matmulWith(gpu, args, variant, access);
@@ -112,7 +116,7 @@ function runVersion(gpu: Gpu, version: Version, args: MatmulArgs): boolean {
       return true;
     }
     case "default":
-      matmulWith(gpu, args, matmulVariant(gpu, M, N, K));
+      matmulWith(gpu, args, matmulVariant(gpu, M, N, K, transA, transB));
       return true;
   }
 }
@@ -278,7 +282,7 @@ async function main(): Promise<void> {
   }
   const keys = values.shapes ? values.shapes.split(",") : Object.keys(all);
   const versions =
-    (values.versions ? values.versions.split(",") : ["v2", "v3", "v4", "v5", "default"]) as Version[];
+    (values.versions ? values.versions.split(",") : ["v2", "v3", "v4", "v5", "v6", "default"]) as Version[];
   const reps = Number(values.reps);
   for (const k of keys) if (!all[k]) throw new Error(`unknown shape ${k}; --list shows them`);
   for (const v of versions) if (!VERSIONS.includes(v)) throw new Error(`unknown version ${v}`);

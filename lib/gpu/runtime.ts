@@ -177,6 +177,18 @@ export class Gpu {
     return this.device.createBuffer({ label, size, usage: STORAGE });
   }
 
+  /**
+   * Allocates a zero-filled buffer that can be bound as a uniform buffer and filled by `copy` (kernels that
+   * read an operand through the uniform path, see lib/ops/matmul.ts).
+   */
+  uniformBuffer(bytes: number, label = "uniform"): GPUBuffer {
+    const size = Math.max(16, Math.ceil(bytes / 16) * 16);
+    if (size > this.device.limits.maxBufferSize) {
+      throw new Error(`buffer "${label}" of ${bytes} bytes exceeds the device's maxBufferSize`);
+    }
+    return this.device.createBuffer({ label, size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  }
+
   /** Allocates a zero-filled tensor of `floats` 4-byte elements and returns a view of all of it. */
   tensor(floats: number, label = "tensor"): View {
     const buffer = this.buffer(floats * 4, label);

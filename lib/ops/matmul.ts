@@ -2,13 +2,17 @@
  * General matrix multiply (NN, NT, TN, with bias or accumulation) and the bias gradient.
  *
  * One tiled kernel (64×64 output tiles, 8×8 outputs per invocation, K in slabs of 32 staged in workgroup
- * memory) in two variants that differ only in how K is walked:
+ * memory) in two variants that differ only in how K is walked, and one kernel for CPU adapters:
  *
  * - `"looped"`: the classic kernel with the K loop inside the shader; the variant for GPUs.
  * - `"chunked"`: one K slab per dispatch, accumulating into `out` across ceil(K / 32) dispatches. On
  *   llvmpipe (lavapipe, the CPU WebGPU) a barrier turns a shader into a coroutine, and per-invocation
  *   temporaries of a loop that spans barriers live in the coroutine frame; with the only barrier before the
  *   inner loop they stay in registers. The default on fallback adapters (see `matmulVariant`).
+ * - `"bcast"`: out = A·Bᵀ with A copied into a uniform buffer and B held in registers, one dispatch per
+ *   window of A rows and K slab of 64 (`matmul_bcast.wgsl`). On llvmpipe a uniform-buffer load inside a
+ *   loop is a branch-free gather, about three times cheaper than a storage load, so this is the fallback
+ *   adapters' kernel for wide NT products such as the lm_head logits (N ≥ 1024).
  *
  * Global memory is accessed as vec4 whenever the row strides are multiples of 4 (every GPT-2 call), and
  * one float at a time otherwise (`matmul_scalar.wgsl`), so any shape, stride and view offset works.
@@ -19,6 +23,7 @@
 import code from "../gpu/kernels/matmul.wgsl" with { type: "text" };
 import scalarCode from "../gpu/kernels/matmul_scalar.wgsl" with { type: "text" };
 import biasCode from "../gpu/kernels/bias_backward.wgsl" with { type: "text" };
+import bcastCode from "../gpu/kernels/matmul_bcast.wgsl" with { type: "text" };
 import { type Gpu, grid, type Kernel, Uniforms, type View } from "../gpu/runtime.ts";
 
 /** Arguments of `matmul`: out (M, N) (+)= op(A)·op(B) (+ bias). */
@@ -45,8 +50,12 @@ export interface MatmulArgs {
   ldB?: number;
 }
 
-/** How the kernel walks K: one slab per dispatch (`"chunked"`, llvmpipe) or a loop in the shader (`"looped"`). */
-export type MatmulVariant = "chunked" | "looped";
+/**
+ * How the kernel walks K: one slab per dispatch (`"chunked"`, llvmpipe), a loop in the shader
+ * (`"looped"`), or A through a uniform buffer with B in registers (`"bcast"`, llvmpipe, NT only; falls
+ * back to `"chunked"` for arguments it cannot take).
+ */
+export type MatmulVariant = "chunked" | "looped" | "bcast";
 
 /** How global memory is accessed: vec4 (strides multiples of 4) or one float at a time (any stride). */
 export type MatmulAccess = "vec4" | "scalar";
@@ -55,18 +64,32 @@ export type MatmulAccess = "vec4" | "scalar";
 export const MATMUL_TILE = 64;
 /** K per slab (and per dispatch of the chunked variant). */
 export const MATMUL_BK = 32;
+/** K per dispatch of the bcast variant (the slab of B each invocation holds in registers). */
+export const MATMUL_BCAST_BK = 64;
+/** Bytes of A one bcast dispatch reads: its uniform binding, `array<vec4<f32>, 4096>`. */
+const BCAST_WINDOW_BYTES = 65536;
+/** Narrowest N for which `matmulVariant` picks bcast (the lm_head's vocabulary-wide products). */
+const BCAST_MIN_N = 1024;
 
 const INIT_ZERO = 0;
 const INIT_BIAS = 1;
 const INIT_OUT = 2;
 
 /**
- * The variant `matmul` uses for an M×N×K product on this device: looped on a GPU, chunked on a CPU
- * (fallback) adapter. The shape is an argument so that the choice can depend on it; measurements on
- * lavapipe (bench/matmul.ts) have not shown a shape where the looped variant wins reliably.
+ * The variant `matmul` uses for an M×N×K product on this device: looped on a GPU; on a CPU (fallback)
+ * adapter bcast for wide NT products (N ≥ 1024, A not transposed) and chunked otherwise. Measurements on
+ * lavapipe (bench/matmul.ts) have not shown a shape where the looped variant wins reliably there.
  */
-export function matmulVariant(gpu: Gpu, _M: number, _N: number, _K: number): MatmulVariant {
-  return gpu.isFallbackAdapter ? "chunked" : "looped";
+export function matmulVariant(
+  gpu: Gpu,
+  _M: number,
+  N: number,
+  _K: number,
+  transA = false,
+  transB = false,
+): MatmulVariant {
+  if (!gpu.isFallbackAdapter) return "looped";
+  return transB && !transA && N >= BCAST_MIN_N ? "bcast" : "chunked";
 }
 
 /**
@@ -82,7 +105,7 @@ export function matmulVariant(gpu: Gpu, _M: number, _N: number, _K: number): Mat
  * ```
  */
 export function matmul(gpu: Gpu, args: MatmulArgs): void {
-  matmulWith(gpu, args, matmulVariant(gpu, args.M, args.N, args.K));
+  matmulWith(gpu, args, matmulVariant(gpu, args.M, args.N, args.K, args.transA, args.transB));
 }
 
 /**
@@ -90,7 +113,12 @@ export function matmul(gpu: Gpu, args: MatmulArgs): void {
  * `"vec4"` throws when the strides or views do not allow it). Tests and benchmarks use it to run every
  * variant on any adapter.
  */
-export function matmulWith(gpu: Gpu, args: MatmulArgs, variant: MatmulVariant, access?: MatmulAccess): void {
+export function matmulWith(
+  gpu: Gpu,
+  args: MatmulArgs,
+  variant: MatmulVariant,
+  access?: MatmulAccess,
+): void {
   const { M, N, K } = args;
   const transA = args.transA ?? false;
   const transB = args.transB ?? false;
@@ -129,6 +157,13 @@ export function matmulWith(gpu: Gpu, args: MatmulArgs, variant: MatmulVariant, a
     throw new Error("matmul: vec4 access needs row strides that are multiples of 4 and vec4-aligned views");
   }
   const vec = mode === "vec4";
+  if (variant === "bcast") {
+    if (vec && transB && !transA && bcastRows(gpu, vldA) > 0) {
+      matmulBcast(gpu, args, vldA, vldB, vldOut, accumulate ? INIT_OUT : bias ? INIT_BIAS : INIT_ZERO);
+      return;
+    }
+    variant = "chunked";
+  }
   // vec4 bindings are widened to whole vec4s (views start 256-byte aligned and buffers are sized in 16s);
   // elements past a view's end are never used: reads are masked, writes restore the old values.
   const bind = vec ? widen : (v: View) => v;
@@ -159,6 +194,63 @@ export function matmulWith(gpu: Gpu, args: MatmulArgs, variant: MatmulVariant, a
       views,
       workgroups,
     );
+  }
+}
+
+const bcastKernel: Kernel = { name: "matmul_bcast", code: bcastCode };
+const bcastStaging = new WeakMap<Gpu, GPUBuffer>();
+
+/**
+ * Rows of A (row stride ld floats) per bcast window: as many as fit its 64 KiB binding, a multiple of the
+ * rows that keep every window's offset aligned for a uniform binding; 0 when not even one fits.
+ */
+function bcastRows(gpu: Gpu, ld: number): number {
+  const align = gpu.device.limits.minUniformBufferOffsetAlignment;
+  const rowBytes = Math.max(ld, 1) * 4;
+  const step = align / gcd(rowBytes, align);
+  return Math.floor(Math.floor(BCAST_WINDOW_BYTES / rowBytes) / step) * step;
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+/**
+ * The bcast variant: copies A (M, K) (stride ldA) into a per-device uniform staging buffer, then one
+ * dispatch per window of rows and K slab of 64; the first slab starts from `first` (zero, bias or out),
+ * the others accumulate.
+ */
+function matmulBcast(
+  gpu: Gpu,
+  args: MatmulArgs,
+  ldA: number,
+  ldB: number,
+  ldOut: number,
+  first: number,
+): void {
+  const { M, N, K } = args;
+  const aBytes = ((M - 1) * ldA + K) * 4;
+  const need = aBytes + BCAST_WINDOW_BYTES;
+  let staging = bcastStaging.get(gpu);
+  if (!staging || staging.size < need) {
+    staging = gpu.uniformBuffer(Math.max(need, 2 * (staging?.size ?? 0)), "matmul_bcast A");
+    bcastStaging.set(gpu, staging);
+  }
+  if (K > 0) gpu.copy(args.a, { buffer: staging, offset: 0, size: aBytes }, aBytes);
+  const rowsPer = bcastRows(gpu, ldA);
+  const out = widen(args.out);
+  const b = widen(args.b);
+  const bias = widen(args.bias ?? args.b);
+  const groups = Math.ceil(Math.ceil(N / 4) / 64);
+  for (let m0 = 0; m0 < M; m0 += rowsPer) {
+    const window = { buffer: staging, offset: m0 * ldA * 4, size: BCAST_WINDOW_BYTES };
+    // K = 0 still needs one dispatch to write the bias (or zeros).
+    for (let k0 = 0; k0 < Math.max(K, 1); k0 += MATMUL_BCAST_BK) {
+      const u = new Uniforms().u32(Math.min(rowsPer, M - m0)).u32(N).u32(K).u32(ldA / 4).u32(ldB / 4)
+        .u32(ldOut / 4).u32(m0).u32(k0 / 4).u32(k0 === 0 ? first : INIT_OUT);
+      gpu.dispatch(bcastKernel, u, [out, window, b, bias], [groups]);
+    }
   }
 }
 

@@ -151,6 +151,36 @@ for (const variant of ["chunked", "looped"] as const) {
   });
 }
 
+// NT products for the bcast variant: several K slabs of 64 (with a ragged last one), several windows of A
+// rows, a partial last vec4 of columns, padded strides and view offsets.
+const BCAST_CASES: Case[] = [[130, 1030, 131], [9, 5, 3], [300, 257, 64]].flatMap(([M, N, K]) =>
+  [{}, { bias: true }, { accumulate: true }].map((flags) => ({
+    M,
+    N,
+    K,
+    transB: true,
+    ...flags,
+    ldA: up4(K) + 4,
+    ldB: up4(K) + 8,
+    ldOut: up4(N) + 4,
+    offset: 64,
+  }))
+);
+
+Deno.test("matmul() bcast matches the reference for NT with many K slabs and row windows", async () => {
+  const gpu = await testGpu();
+  const rng = new Rng(7);
+  for (const c of BCAST_CASES) await check(gpu, rng, c, "bcast", "vec4");
+});
+
+Deno.test("matmul() bcast falls back to the chunked kernel for NN, TN and unaligned strides", async () => {
+  const gpu = await testGpu();
+  const rng = new Rng(8);
+  for (const c of [...combos(7, 24, 13), ...VEC4_CASES.filter((c) => !c.transB)]) {
+    await check(gpu, rng, c, "bcast");
+  }
+});
+
 Deno.test("matmul() scalar access handles strides and offsets that vec4 access cannot", async () => {
   const gpu = await testGpu();
   const rng = new Rng(3);
@@ -179,6 +209,7 @@ Deno.test("matmul() with K = 0 writes the bias (or zeros) and leaves an accumula
   ) {
     await check(gpu, rng, c, "chunked");
     await check(gpu, rng, c, "looped");
+    await check(gpu, rng, { ...c, transB: true, ldB: 4, ldOut: 12 }, "bcast", "vec4");
   }
 });
 
