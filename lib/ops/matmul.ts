@@ -12,7 +12,9 @@
  * - `"bcast"`: out = A·Bᵀ with A copied into a uniform buffer and B held in registers, one dispatch per
  *   window of A rows and K slab of 64 (`matmul_bcast.wgsl`). On llvmpipe a uniform-buffer load inside a
  *   loop is a branch-free gather, about three times cheaper than a storage load, so this is the fallback
- *   adapters' kernel for wide NT products such as the lm_head logits (N ≥ 1024).
+ *   adapters' kernel for wide NT products such as the lm_head logits (N ≥ 1024). Tall TN products
+ *   (M ≥ 1024, such as dwte) take its mirror image, `matmul_bcast_tn.wgsl`, with B in the uniform buffer
+ *   (B's row stride at most 256 floats).
  *
  * Global memory is accessed as vec4 whenever the row strides are multiples of 4 (every GPT-2 call), and
  * one float at a time otherwise (`matmul_scalar.wgsl`), so any shape, stride and view offset works.
@@ -24,6 +26,7 @@ import code from "../gpu/kernels/matmul.wgsl" with { type: "text" };
 import scalarCode from "../gpu/kernels/matmul_scalar.wgsl" with { type: "text" };
 import biasCode from "../gpu/kernels/bias_backward.wgsl" with { type: "text" };
 import bcastCode from "../gpu/kernels/matmul_bcast.wgsl" with { type: "text" };
+import bcastTnCode from "../gpu/kernels/matmul_bcast_tn.wgsl" with { type: "text" };
 import { type Gpu, grid, type Kernel, Uniforms, type View } from "../gpu/runtime.ts";
 
 /** Arguments of `matmul`: out (M, N) (+)= op(A)·op(B) (+ bias). */
@@ -68,7 +71,10 @@ export const MATMUL_BK = 32;
 export const MATMUL_BCAST_BK = 64;
 /** Bytes of A one bcast dispatch reads: its uniform binding, `array<vec4<f32>, 4096>`. */
 const BCAST_WINDOW_BYTES = 65536;
-/** Narrowest N for which `matmulVariant` picks bcast (the lm_head's vocabulary-wide products). */
+/** K per dispatch of the TN bcast variant: the rows of B in one window (B's row stride at most 256). */
+export const MATMUL_BCAST_TN_BK = 64;
+const BCAST_TN_BK = MATMUL_BCAST_TN_BK;
+/** Narrowest output for which `matmulVariant` picks bcast (the lm_head's vocabulary-wide products). */
 const BCAST_MIN_N = 1024;
 
 const INIT_ZERO = 0;
@@ -82,14 +88,16 @@ const INIT_OUT = 2;
  */
 export function matmulVariant(
   gpu: Gpu,
-  _M: number,
+  M: number,
   N: number,
   _K: number,
   transA = false,
   transB = false,
 ): MatmulVariant {
   if (!gpu.isFallbackAdapter) return "looped";
-  return transB && !transA && N >= BCAST_MIN_N ? "bcast" : "chunked";
+  const wideNT = transB && !transA && N >= BCAST_MIN_N;
+  const tallTN = transA && !transB && M >= BCAST_MIN_N;
+  return wideNT || tallTN ? "bcast" : "chunked";
 }
 
 /**
@@ -158,8 +166,13 @@ export function matmulWith(
   }
   const vec = mode === "vec4";
   if (variant === "bcast") {
+    const first = accumulate ? INIT_OUT : bias ? INIT_BIAS : INIT_ZERO;
     if (vec && transB && !transA && bcastRows(gpu, vldA) > 0) {
-      matmulBcast(gpu, args, vldA, vldB, vldOut, accumulate ? INIT_OUT : bias ? INIT_BIAS : INIT_ZERO);
+      matmulBcast(gpu, args, vldA, vldB, vldOut, first);
+      return;
+    }
+    if (vec && transA && !transB && BCAST_TN_BK * vldB * 4 <= BCAST_WINDOW_BYTES) {
+      matmulBcastTN(gpu, args, vldA, vldB, vldOut, first);
       return;
     }
     variant = "chunked";
@@ -200,6 +213,16 @@ export function matmulWith(
 const bcastKernel: Kernel = { name: "matmul_bcast", code: bcastCode };
 const bcastStaging = new WeakMap<Gpu, GPUBuffer>();
 
+/** The per-device uniform buffer the bcast variants copy their broadcast operand into, at least `bytes`. */
+function bcastStagingBuffer(gpu: Gpu, bytes: number): GPUBuffer {
+  let staging = bcastStaging.get(gpu);
+  if (!staging || staging.size < bytes) {
+    staging = gpu.uniformBuffer(Math.max(bytes, 2 * (staging?.size ?? 0)), "matmul_bcast operand");
+    bcastStaging.set(gpu, staging);
+  }
+  return staging;
+}
+
 /**
  * Rows of A (row stride ld floats) per bcast window: as many as fit its 64 KiB binding, a multiple of the
  * rows that keep every window's offset aligned for a uniform binding; 0 when not even one fits.
@@ -232,11 +255,7 @@ function matmulBcast(
   const { M, N, K } = args;
   const aBytes = ((M - 1) * ldA + K) * 4;
   const need = aBytes + BCAST_WINDOW_BYTES;
-  let staging = bcastStaging.get(gpu);
-  if (!staging || staging.size < need) {
-    staging = gpu.uniformBuffer(Math.max(need, 2 * (staging?.size ?? 0)), "matmul_bcast A");
-    bcastStaging.set(gpu, staging);
-  }
+  const staging = bcastStagingBuffer(gpu, need);
   if (K > 0) gpu.copy(args.a, { buffer: staging, offset: 0, size: aBytes }, aBytes);
   const rowsPer = bcastRows(gpu, ldA);
   const out = widen(args.out);
@@ -251,6 +270,38 @@ function matmulBcast(
         .u32(ldOut / 4).u32(m0).u32(k0 / 4).u32(k0 === 0 ? first : INIT_OUT);
       gpu.dispatch(bcastKernel, u, [out, window, b, bias], [groups]);
     }
+  }
+}
+
+const bcastTnKernel: Kernel = { name: "matmul_bcast_tn", code: bcastTnCode };
+
+/**
+ * The TN bcast variant: out (M, N) (+)= Aᵀ·B with B (K, N) (stride ldB) copied into the uniform staging
+ * buffer and read 64 rows (one K slab) per dispatch; the first slab starts from `first`, the others
+ * accumulate.
+ */
+function matmulBcastTN(
+  gpu: Gpu,
+  args: MatmulArgs,
+  ldA: number,
+  ldB: number,
+  ldOut: number,
+  first: number,
+): void {
+  const { M, N, K } = args;
+  const bBytes = ((K - 1) * ldB + N) * 4;
+  const staging = bcastStagingBuffer(gpu, bBytes + BCAST_WINDOW_BYTES);
+  if (K > 0) gpu.copy(args.b, { buffer: staging, offset: 0, size: bBytes }, bBytes);
+  const out = widen(args.out);
+  const a = widen(args.a);
+  const bias = widen(args.bias ?? args.a);
+  const groups = Math.ceil(Math.ceil(M / 4) / 64);
+  // K = 0 still needs one dispatch to write the bias (or zeros).
+  for (let k0 = 0; k0 < Math.max(K, 1); k0 += BCAST_TN_BK) {
+    const window = { buffer: staging, offset: k0 * ldB * 4, size: BCAST_WINDOW_BYTES };
+    const u = new Uniforms().u32(M).u32(N).u32(K).u32(ldA / 4).u32(ldB / 4).u32(ldOut / 4).u32(k0)
+      .u32(k0 === 0 ? first : INIT_OUT);
+    gpu.dispatch(bcastTnKernel, u, [out, window, a, bias], [groups]);
   }
 }
 

@@ -151,21 +151,30 @@ for (const variant of ["chunked", "looped"] as const) {
   });
 }
 
+/** Plain, with bias and accumulating, each with padded vec4 strides and views 256 bytes into their buffers. */
+function paddedCases(shapes: number[][], trans: { transA?: boolean; transB?: boolean }): Case[] {
+  return shapes.flatMap(([M, N, K]) =>
+    [{}, { bias: true }, { accumulate: true }].map((flags) => ({
+      M,
+      N,
+      K,
+      ...trans,
+      ...flags,
+      ldA: up4(trans.transA ? M : K) + 4,
+      ldB: up4(trans.transB ? K : N) + 8,
+      ldOut: up4(N) + 4,
+      offset: 64,
+    }))
+  );
+}
+
 // NT products for the bcast variant: several K slabs of 64 (with a ragged last one), several windows of A
-// rows, a partial last vec4 of columns, padded strides and view offsets.
-const BCAST_CASES: Case[] = [[130, 1030, 131], [9, 5, 3], [300, 257, 64]].flatMap(([M, N, K]) =>
-  [{}, { bias: true }, { accumulate: true }].map((flags) => ({
-    M,
-    N,
-    K,
-    transB: true,
-    ...flags,
-    ldA: up4(K) + 4,
-    ldB: up4(K) + 8,
-    ldOut: up4(N) + 4,
-    offset: 64,
-  }))
-);
+// rows, a partial last vec4 of columns.
+const BCAST_CASES = paddedCases([[130, 1030, 131], [9, 5, 3], [300, 257, 64]], { transB: true });
+
+// TN products for the bcast variant: several K slabs of 64 (with a ragged last one), a partial last vec4 of
+// rows and of columns.
+const BCAST_TN_CASES = paddedCases([[1030, 130, 131], [9, 5, 3], [257, 64, 300]], { transA: true });
 
 Deno.test("matmul() bcast matches the reference for NT with many K slabs and row windows", async () => {
   const gpu = await testGpu();
@@ -173,10 +182,17 @@ Deno.test("matmul() bcast matches the reference for NT with many K slabs and row
   for (const c of BCAST_CASES) await check(gpu, rng, c, "bcast", "vec4");
 });
 
-Deno.test("matmul() bcast falls back to the chunked kernel for NN, TN and unaligned strides", async () => {
+Deno.test("matmul() bcast matches the reference for TN with many K slabs and partial vec4s", async () => {
+  const gpu = await testGpu();
+  const rng = new Rng(9);
+  for (const c of BCAST_TN_CASES) await check(gpu, rng, c, "bcast", "vec4");
+});
+
+Deno.test("matmul() bcast falls back to the chunked kernel for NN, wide B rows and unaligned strides", async () => {
   const gpu = await testGpu();
   const rng = new Rng(8);
-  for (const c of [...combos(7, 24, 13), ...VEC4_CASES.filter((c) => !c.transB)]) {
+  const wideB = { M: 40, N: 300, K: 70, transA: true, ldA: 40, ldB: 300, ldOut: 300 };
+  for (const c of [...combos(7, 24, 13), ...VEC4_CASES.filter((c) => !c.transB), wideB]) {
     await check(gpu, rng, c, "bcast");
   }
 });
@@ -210,10 +226,11 @@ Deno.test("matmul() with K = 0 writes the bias (or zeros) and leaves an accumula
     await check(gpu, rng, c, "chunked");
     await check(gpu, rng, c, "looped");
     await check(gpu, rng, { ...c, transB: true, ldB: 4, ldOut: 12 }, "bcast", "vec4");
+    await check(gpu, rng, { ...c, transA: true, ldA: 8, ldB: 12, ldOut: 12 }, "bcast", "vec4");
   }
 });
 
-Deno.test("matmul() matches the reference at GPT-2 sizes (1024×768×768 NN + bias; lm_head 64×50257×768 NT)", async () => {
+Deno.test("matmul() matches the reference at GPT-2 sizes (1024×768×768 NN + bias; lm_head 64×50257×768 NT, 50257×256×256 TN)", async () => {
   const gpu = await testGpu();
   const rng = new Rng(5);
   // Full references would take seconds in TypeScript: compare 3000 entries, each computed exactly.
@@ -268,6 +285,33 @@ Deno.test("matmul() matches the reference at GPT-2 sizes (1024×768×768 NN + bi
     compare(await gpu.read(logits), Vp, M, V, C, (m, n) => {
       let sum = 0;
       for (let k = 0; k < C; k++) sum += X[m * C + k] * W[n * C + k];
+      return sum;
+    });
+  }
+  {
+    // dwte (V, C) += dlogits (rows, Vp)ᵀ · x (rows, C), at the `small` preset's width.
+    const [rows, V, C, Vp] = [256, 50257, 256, 50304];
+    const D = rng.uniformArray(rows * Vp);
+    const X = rng.uniformArray(rows * C);
+    const G = rng.uniformArray(V * C);
+    const [dlogits, x, dwte] = [gpu.tensor(rows * Vp), gpu.tensor(rows * C), gpu.tensor(V * C)];
+    gpu.write(dlogits, D);
+    gpu.write(x, X);
+    gpu.write(dwte, G);
+    matmul(gpu, {
+      out: dwte,
+      a: dlogits,
+      b: x,
+      M: V,
+      N: C,
+      K: rows,
+      transA: true,
+      ldA: Vp,
+      accumulate: true,
+    });
+    compare(await gpu.read(dwte), C, V, C, rows, (v, c) => {
+      let sum = G[v * C + c];
+      for (let k = 0; k < rows; k++) sum += D[k * Vp + v] * X[k * C + c];
       return sum;
     });
   }
