@@ -2,7 +2,7 @@
  * General matrix multiply (NN, NT, TN, with bias or accumulation) and the bias gradient.
  *
  * One tiled kernel (64×64 output tiles, 8×8 outputs per invocation, K in slabs of 32 staged in workgroup
- * memory) in two variants that differ only in how K is walked, and one kernel for CPU adapters:
+ * memory) in two variants that differ only in how K is walked, and a third variant for CPU adapters:
  *
  * - `"looped"`: the classic kernel with the K loop inside the shader; the variant for GPUs.
  * - `"chunked"`: one K slab per dispatch, accumulating into `out` across ceil(K / 32) dispatches. On
@@ -55,8 +55,8 @@ export interface MatmulArgs {
 
 /**
  * How the kernel walks K: one slab per dispatch (`"chunked"`, llvmpipe), a loop in the shader
- * (`"looped"`), or A through a uniform buffer with B in registers (`"bcast"`, llvmpipe, NT only; falls
- * back to `"chunked"` for arguments it cannot take).
+ * (`"looped"`), or the broadcast operand through a uniform buffer and the other in registers (`"bcast"`,
+ * llvmpipe, NT and TN; falls back to `"chunked"` for arguments it cannot take).
  */
 export type MatmulVariant = "chunked" | "looped" | "bcast";
 
@@ -67,13 +67,13 @@ export type MatmulAccess = "vec4" | "scalar";
 export const MATMUL_TILE = 64;
 /** K per slab (and per dispatch of the chunked variant). */
 export const MATMUL_BK = 32;
-/** K per dispatch of the bcast variant (the slab of B each invocation holds in registers). */
+/**
+ * K per dispatch of the bcast kernels: the slab of the register operand each invocation holds (and, for
+ * TN, the rows of B in one window, so B's row stride is at most 256 floats).
+ */
 export const MATMUL_BCAST_BK = 64;
-/** Bytes of A one bcast dispatch reads: its uniform binding, `array<vec4<f32>, 4096>`. */
+/** Bytes of the broadcast operand one bcast dispatch reads: its uniform binding, `array<vec4<f32>, 4096>`. */
 const BCAST_WINDOW_BYTES = 65536;
-/** K per dispatch of the TN bcast variant: the rows of B in one window (B's row stride at most 256). */
-export const MATMUL_BCAST_TN_BK = 64;
-const BCAST_TN_BK = MATMUL_BCAST_TN_BK;
 /** Narrowest output for which `matmulVariant` picks bcast (the lm_head's vocabulary-wide products). */
 const BCAST_MIN_N = 1024;
 
@@ -83,7 +83,7 @@ const INIT_OUT = 2;
 
 /**
  * The variant `matmul` uses for an M×N×K product on this device: looped on a GPU; on a CPU (fallback)
- * adapter bcast for wide NT products (N ≥ 1024, A not transposed) and chunked otherwise. Measurements on
+ * adapter bcast for wide NT products (N ≥ 1024) and tall TN products (M ≥ 1024), chunked otherwise. Measurements on
  * lavapipe (bench/matmul.ts) have not shown a shape where the looped variant wins reliably there.
  */
 export function matmulVariant(
@@ -171,7 +171,7 @@ export function matmulWith(
       matmulBcast(gpu, args, vldA, vldB, vldOut, first);
       return;
     }
-    if (vec && transA && !transB && BCAST_TN_BK * vldB * 4 <= BCAST_WINDOW_BYTES) {
+    if (vec && transA && !transB && MATMUL_BCAST_BK * vldB * 4 <= BCAST_WINDOW_BYTES) {
       matmulBcastTN(gpu, args, vldA, vldB, vldOut, first);
       return;
     }
@@ -213,13 +213,20 @@ export function matmulWith(
 const bcastKernel: Kernel = { name: "matmul_bcast", code: bcastCode };
 const bcastStaging = new WeakMap<Gpu, GPUBuffer>();
 
-/** The per-device uniform buffer the bcast variants copy their broadcast operand into, at least `bytes`. */
-function bcastStagingBuffer(gpu: Gpu, bytes: number): GPUBuffer {
+/**
+ * Copies the broadcast operand, a rows × cols matrix with row stride ld in `view`, into the per-device
+ * uniform staging buffer (grown as needed, with a window's worth of slack past the end so that every
+ * window binding fits) and returns that buffer. Commands run in order, so later calls may reuse it.
+ */
+function stageBroadcast(gpu: Gpu, view: View, rows: number, cols: number, ld: number): GPUBuffer {
+  const bytes = cols > 0 ? ((rows - 1) * ld + cols) * 4 : 0;
   let staging = bcastStaging.get(gpu);
-  if (!staging || staging.size < bytes) {
-    staging = gpu.uniformBuffer(Math.max(bytes, 2 * (staging?.size ?? 0)), "matmul_bcast operand");
+  if (!staging || staging.size < bytes + BCAST_WINDOW_BYTES) {
+    const size = Math.max(bytes + BCAST_WINDOW_BYTES, 2 * (staging?.size ?? 0));
+    staging = gpu.uniformBuffer(size, "matmul_bcast operand");
     bcastStaging.set(gpu, staging);
   }
+  if (bytes > 0) gpu.copy(view, { buffer: staging, offset: 0, size: bytes }, bytes);
   return staging;
 }
 
@@ -253,10 +260,7 @@ function matmulBcast(
   first: number,
 ): void {
   const { M, N, K } = args;
-  const aBytes = ((M - 1) * ldA + K) * 4;
-  const need = aBytes + BCAST_WINDOW_BYTES;
-  const staging = bcastStagingBuffer(gpu, need);
-  if (K > 0) gpu.copy(args.a, { buffer: staging, offset: 0, size: aBytes }, aBytes);
+  const staging = stageBroadcast(gpu, args.a, M, K, ldA);
   const rowsPer = bcastRows(gpu, ldA);
   const out = widen(args.out);
   const b = widen(args.b);
@@ -289,15 +293,14 @@ function matmulBcastTN(
   first: number,
 ): void {
   const { M, N, K } = args;
-  const bBytes = ((K - 1) * ldB + N) * 4;
-  const staging = bcastStagingBuffer(gpu, bBytes + BCAST_WINDOW_BYTES);
-  if (K > 0) gpu.copy(args.b, { buffer: staging, offset: 0, size: bBytes }, bBytes);
+  // B's rows: K of them, N wide (empty when K = 0).
+  const staging = stageBroadcast(gpu, args.b, K, K > 0 ? N : 0, ldB);
   const out = widen(args.out);
   const a = widen(args.a);
   const bias = widen(args.bias ?? args.a);
   const groups = Math.ceil(Math.ceil(M / 4) / 64);
   // K = 0 still needs one dispatch to write the bias (or zeros).
-  for (let k0 = 0; k0 < Math.max(K, 1); k0 += BCAST_TN_BK) {
+  for (let k0 = 0; k0 < Math.max(K, 1); k0 += MATMUL_BCAST_BK) {
     const window = { buffer: staging, offset: k0 * ldB * 4, size: BCAST_WINDOW_BYTES };
     const u = new Uniforms().u32(M).u32(N).u32(K).u32(ldA / 4).u32(ldB / 4).u32(ldOut / 4).u32(k0)
       .u32(k0 === 0 ? first : INIT_OUT);

@@ -12,14 +12,12 @@
 //
 // Dispatch: one invocation per 4 columns of out (workgroups of 64 along x, ceil(N/256) of them) for one
 // window of A rows [m0, m0 + M) and one K slab [k0, k0 + 64); the wrapper (lib/ops/matmul.ts) issues a
-// dispatch per window and slab. init: what the slab's products are added to: 0 nothing, 1 bias, 2 the
-// current out (every slab after the first, or accumulate). A vec4 of out that crosses N keeps its old
-// values past N (they lie in the row padding).
+// dispatch per window and slab (its MATMUL_BCAST_BK is this shader's unrolled depth, 16 vec4s). init: what
+// the slab's products are added to: 0 nothing, 1 bias, 2 the current out (every slab after the first, or
+// accumulate). A vec4 of out that crosses N keeps its old values past N (they lie in the row padding).
 //
 // Bindings: 0 Params; 1 out (rows m0.., N) read_write; 2 a (window rows, K) uniform; 3 b (N, K); 4 bias (N)
 // (any readable view when init != 1).
-
-const KQ: u32 = 16u; // vec4s of K per slab
 
 struct Params {
   M: u32,     // rows in this window

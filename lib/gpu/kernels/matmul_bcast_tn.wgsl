@@ -10,14 +10,12 @@
 // spent on 16 FMAs, and each 4×4 block is transposed into four row vec4s when it is stored.
 //
 // Dispatch: one invocation per 4 rows of out (workgroups of 64 along x, ceil(M/256) of them) for one K slab
-// [k0, k0 + 64); the wrapper (lib/ops/matmul.ts) issues one dispatch per slab. init: what the slab's
-// products are added to: 0 nothing, 1 bias, 2 the current out. A vec4 of out that crosses N keeps its old
-// values past N.
+// [k0, k0 + 64); the wrapper (lib/ops/matmul.ts) issues one dispatch per slab (its MATMUL_BCAST_BK is this
+// shader's unrolled depth). init: what the slab's products are added to: 0 nothing, 1 bias, 2 the current
+// out. A vec4 of out that crosses N keeps its old values past N.
 //
 // Bindings: 0 Params; 1 out (M, N) read_write; 2 b (window rows, N) uniform; 3 a (K, M); 4 bias (N) (any
 // readable view when init != 1).
-
-const KS: u32 = 64u; // rows of K per slab
 
 struct Params {
   M: u32,
