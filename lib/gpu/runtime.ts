@@ -380,6 +380,11 @@ export class Gpu {
     return this.#profile ? this.#profile.report() : [];
   }
 
+  /** Forgets the per-kernel times gathered so far (profile mode), e.g. after a warm-up step. */
+  resetTimings(): void {
+    this.#profile?.reset();
+  }
+
   /** Releases the device. */
   destroy(): void {
     this.flush();
@@ -504,6 +509,10 @@ class Profiler {
       staging.destroy();
     }
     this.#pending = [];
+  }
+
+  reset(): void {
+    this.#totals.clear();
   }
 
   report(): KernelTiming[] {

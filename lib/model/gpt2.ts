@@ -162,11 +162,12 @@ export class Activations {
     this.lnf = t(N * C, "lnf");
     this.lnfMean = t(N, "lnf mean");
     this.lnfRstd = t(N, "lnf rstd");
-    // Up to 64 MiB of logits at once: big enough to keep the output matmuls efficient, small enough that
-    // GPT-2 124M at B=8, T=1024 does not need 1.6 GB for them.
+    // Up to 128 MiB of logits at once (667 rows): big enough to keep the output matmuls efficient (the
+    // `tiny` bench batch, 512 rows, is one chunk, so the vocabulary-deep dx runs one K pass, not two),
+    // small enough that GPT-2 124M at B=8, T=1024 does not need 1.6 GB for them.
     const rowBytes = Vp * 4;
     // Chunks start at multiples of 64 rows so that every sliced view stays offset-aligned.
-    const fit = Math.floor(Math.min(gpu.maxBinding, 64 * 2 ** 20) / rowBytes);
+    const fit = Math.floor(Math.min(gpu.maxBinding, 128 * 2 ** 20) / rowBytes);
     this.chunkRows = fit >= N ? N : Math.max(64, Math.floor(fit / 64) * 64);
     this.logits = t(this.chunkRows * Vp, "logits");
     this.lastHidden = t(B * C, "last hidden");

@@ -13,8 +13,8 @@
  *   window of A rows and K slab of 64 (`matmul_bcast.wgsl`). On llvmpipe a uniform-buffer load inside a
  *   loop is a branch-free gather, about three times cheaper than a storage load, so this is the fallback
  *   adapters' kernel for wide NT products such as the lm_head logits (N ≥ 1024). Tall TN products
- *   (M ≥ 1024, such as dwte) take its mirror image, `matmul_bcast_tn.wgsl`, with B in the uniform buffer
- *   (B's row stride at most 256 floats).
+ *   (M ≥ 1024, such as dwte) and deep NN products (K ≥ 1024, such as dx = dlogits·wte) take its mirror
+ *   image, `matmul_bcast_tn.wgsl`, with B in the uniform buffer (B's row stride at most 256 floats).
  *
  * Global memory is accessed as vec4 whenever the row strides are multiples of 4 (every GPT-2 call), and
  * one float at a time otherwise (`matmul_scalar.wgsl`), so any shape, stride and view offset works.
@@ -76,6 +76,13 @@ export const MATMUL_BCAST_BK = 64;
 const BCAST_WINDOW_BYTES = 65536;
 /** Narrowest output for which `matmulVariant` picks bcast (the lm_head's vocabulary-wide products). */
 const BCAST_MIN_N = 1024;
+/**
+ * Workgroups a B-broadcast dispatch is split into at least (along N), so that every llvmpipe thread gets
+ * work when M is short.
+ */
+const BCAST_MIN_GROUPS = 8;
+/** Shallowest NN product for which `matmulVariant` picks bcast (the lm_head's dx, K = vocabulary). */
+const BCAST_MIN_K = 4096;
 
 const INIT_ZERO = 0;
 const INIT_BIAS = 1;
@@ -83,21 +90,23 @@ const INIT_OUT = 2;
 
 /**
  * The variant `matmul` uses for an M×N×K product on this device: looped on a GPU; on a CPU (fallback)
- * adapter bcast for wide NT products (N ≥ 1024) and tall TN products (M ≥ 1024), chunked otherwise. Measurements on
+ * adapter bcast for wide NT products (N ≥ 1024), tall TN products (M ≥ 1024) and deep NN products
+ * (K ≥ 4096), chunked otherwise. Measurements on
  * lavapipe (bench/matmul.ts) have not shown a shape where the looped variant wins reliably there.
  */
 export function matmulVariant(
   gpu: Gpu,
   M: number,
   N: number,
-  _K: number,
+  K: number,
   transA = false,
   transB = false,
 ): MatmulVariant {
   if (!gpu.isFallbackAdapter) return "looped";
   const wideNT = transB && !transA && N >= BCAST_MIN_N;
   const tallTN = transA && !transB && M >= BCAST_MIN_N;
-  return wideNT || tallTN ? "bcast" : "chunked";
+  const deepNN = !transA && !transB && K >= BCAST_MIN_K;
+  return wideNT || tallTN || deepNN ? "bcast" : "chunked";
 }
 
 /**
@@ -171,8 +180,8 @@ export function matmulWith(
       matmulBcast(gpu, args, vldA, vldB, vldOut, first);
       return;
     }
-    if (vec && transA && !transB && MATMUL_BCAST_BK * vldB * 4 <= BCAST_WINDOW_BYTES) {
-      matmulBcastTN(gpu, args, vldA, vldB, vldOut, first);
+    if (vec && !transB && MATMUL_BCAST_BK * vldB * 4 <= BCAST_WINDOW_BYTES) {
+      matmulBcastB(gpu, args, vldA, vldB, vldOut, first, transA);
       return;
     }
     variant = "chunked";
@@ -277,20 +286,26 @@ function matmulBcast(
   }
 }
 
-const bcastTnKernel: Kernel = { name: "matmul_bcast_tn", code: bcastTnCode };
+/** The B-broadcast kernel for TN (A stored (K, M)) or NN (A stored (M, K)) with workgroups of `wg`. */
+function bcastBKernel(transA: boolean, wg: number): Kernel {
+  return transA
+    ? { name: "matmul_bcast_tn", code: bcastTnCode, constants: { WG: wg } }
+    : { name: "matmul_bcast_nn", code: bcastTnCode, constants: { A_MK: 1, WG: wg } };
+}
 
 /**
- * The TN bcast variant: out (M, N) (+)= Aᵀ·B with B (K, N) (stride ldB) copied into the uniform staging
- * buffer and read 64 rows (one K slab) per dispatch; the first slab starts from `first`, the others
- * accumulate.
+ * The bcast variant with B broadcast: out (M, N) (+)= op(A)·B, op(A) = Aᵀ (TN, transA) or A (NN), with
+ * B (K, N) (stride ldB) copied into the uniform staging buffer and read 64 rows (one K slab) per
+ * dispatch; the first slab starts from `first`, the others accumulate.
  */
-function matmulBcastTN(
+function matmulBcastB(
   gpu: Gpu,
   args: MatmulArgs,
   ldA: number,
   ldB: number,
   ldOut: number,
   first: number,
+  transA: boolean,
 ): void {
   const { M, N, K } = args;
   // B's rows: K of them, N wide (empty when K = 0).
@@ -298,13 +313,22 @@ function matmulBcastTN(
   const out = widen(args.out);
   const a = widen(args.a);
   const bias = widen(args.bias ?? args.a);
-  const groups = Math.ceil(Math.ceil(M / 4) / 64);
+  // Workgroups of 64 invocations (4 rows each), shrunk to no fewer than 8 while there would be fewer than
+  // BCAST_MIN_GROUPS of them; then the columns are split among workgroups along y.
+  const invocations = Math.ceil(M / 4);
+  let wg = 64;
+  while (wg > 8 && Math.ceil(invocations / wg) < BCAST_MIN_GROUPS) wg /= 2;
+  const kernel = bcastBKernel(transA, wg);
+  const groups = Math.ceil(invocations / wg);
+  const nqs = Math.ceil(N / 4);
+  const split = Math.min(nqs, Math.ceil(BCAST_MIN_GROUPS / groups));
+  const nqPer = Math.ceil(nqs / split);
   // K = 0 still needs one dispatch to write the bias (or zeros).
   for (let k0 = 0; k0 < Math.max(K, 1); k0 += MATMUL_BCAST_BK) {
     const window = { buffer: staging, offset: k0 * ldB * 4, size: BCAST_WINDOW_BYTES };
     const u = new Uniforms().u32(M).u32(N).u32(K).u32(ldA / 4).u32(ldB / 4).u32(ldOut / 4).u32(k0)
-      .u32(k0 === 0 ? first : INIT_OUT);
-    gpu.dispatch(bcastTnKernel, u, [out, window, a, bias], [groups]);
+      .u32(k0 === 0 ? first : INIT_OUT).u32(nqPer);
+    gpu.dispatch(kernel, u, [out, window, a, bias, a], [groups, Math.max(1, Math.ceil(nqs / nqPer))]);
   }
 }
 

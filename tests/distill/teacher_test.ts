@@ -193,7 +193,7 @@ Deno.test("with GPT-2's vocabulary the objective splits the logits into chunks a
   const sm = tinyModel(cfg, 41);
   const tm = tinyModel(cfg, 42);
   const dir = await saveTemp(tm);
-  const B = 2, T = 200;
+  const B = 4, T = 200; // 800 rows: more than one 128 MiB chunk of 50304-wide logits (667 rows)
   const expect = { vocabSize: 50257, seq: T, needHidden: false };
   const s = settings({ alphaCe: 5, alphaClm: 2, temperature: 2 });
   const teachers: Teacher[] = [];

@@ -176,6 +176,10 @@ const BCAST_CASES = paddedCases([[130, 1030, 131], [9, 5, 3], [300, 257, 64]], {
 // rows and of columns.
 const BCAST_TN_CASES = paddedCases([[1030, 130, 131], [9, 5, 3], [257, 64, 300]], { transA: true });
 
+// NN products for the bcast variant (A stored (M, K)): several K slabs of 64 (with a ragged last one),
+// several workgroups of rows, a partial last vec4 of rows and of columns.
+const BCAST_NN_CASES = paddedCases([[261, 130, 1031], [9, 5, 3], [257, 64, 300]], {});
+
 Deno.test("matmul() bcast matches the reference for NT with many K slabs and row windows", async () => {
   const gpu = await testGpu();
   const rng = new Rng(7);
@@ -188,11 +192,18 @@ Deno.test("matmul() bcast matches the reference for TN with many K slabs and par
   for (const c of BCAST_TN_CASES) await check(gpu, rng, c, "bcast", "vec4");
 });
 
-Deno.test("matmul() bcast falls back to the chunked kernel for NN, wide B rows and unaligned strides", async () => {
+Deno.test("matmul() bcast matches the reference for NN with many K slabs and partial vec4s", async () => {
+  const gpu = await testGpu();
+  const rng = new Rng(10);
+  for (const c of BCAST_NN_CASES) await check(gpu, rng, c, "bcast", "vec4");
+});
+
+Deno.test("matmul() bcast falls back to the chunked kernel for wide B rows and unaligned strides", async () => {
   const gpu = await testGpu();
   const rng = new Rng(8);
   const wideB = { M: 40, N: 300, K: 70, transA: true, ldA: 40, ldB: 300, ldOut: 300 };
-  for (const c of [...combos(7, 24, 13), ...VEC4_CASES.filter((c) => !c.transB), wideB]) {
+  const wideNN = { M: 40, N: 300, K: 70, ldA: 72, ldB: 300, ldOut: 300 };
+  for (const c of [...combos(7, 24, 13), ...VEC4_CASES.filter((c) => !c.transB), wideB, wideNN]) {
     await check(gpu, rng, c, "bcast");
   }
 });
@@ -227,10 +238,11 @@ Deno.test("matmul() with K = 0 writes the bias (or zeros) and leaves an accumula
     await check(gpu, rng, c, "looped");
     await check(gpu, rng, { ...c, transB: true, ldB: 4, ldOut: 12 }, "bcast", "vec4");
     await check(gpu, rng, { ...c, transA: true, ldA: 8, ldB: 12, ldOut: 12 }, "bcast", "vec4");
+    await check(gpu, rng, { ...c, ldA: 4, ldB: 12, ldOut: 12 }, "bcast", "vec4");
   }
 });
 
-Deno.test("matmul() matches the reference at GPT-2 sizes (1024×768×768 NN + bias; lm_head 64×50257×768 NT, 50257×256×256 TN)", async () => {
+Deno.test("matmul() matches the reference at GPT-2 sizes (1024×768×768 NN + bias; lm_head 64×50257×768 NT, 50257×256×256 TN, 256×256×50257 NN)", async () => {
   const gpu = await testGpu();
   const rng = new Rng(5);
   // Full references would take seconds in TypeScript: compare 3000 entries, each computed exactly.
@@ -241,6 +253,7 @@ Deno.test("matmul() matches the reference at GPT-2 sizes (1024×768×768 NN + bi
     N: number,
     K: number,
     entry: (m: number, n: number) => number,
+    tol = { atol: 1e-4, rtol: 1e-4 },
   ) => {
     const actual = new Float32Array(3000);
     const expected = new Float32Array(3000);
@@ -250,7 +263,7 @@ Deno.test("matmul() matches the reference at GPT-2 sizes (1024×768×768 NN + bi
       expected[s] = entry(m, n);
       actual[s] = got[m * ldOut + n];
     }
-    assertClose(actual, expected, { atol: 1e-4, rtol: 1e-4 }, `M=${M} N=${N} K=${K}`);
+    assertClose(actual, expected, tol, `M=${M} N=${N} K=${K}`);
   };
   {
     const [M, N, K] = [1024, 768, 768];
@@ -314,6 +327,17 @@ Deno.test("matmul() matches the reference at GPT-2 sizes (1024×768×768 NN + bi
       for (let k = 0; k < rows; k++) sum += D[k * Vp + v] * X[k * C + c];
       return sum;
     });
+    // dx (rows, C) += dlogits (rows, Vp) · wte (V, C), the same width; wte is the dwte just computed.
+    const Wt = await gpu.read(dwte);
+    const DX = rng.uniformArray(rows * C);
+    const dx = gpu.tensor(rows * C);
+    gpu.write(dx, DX);
+    matmul(gpu, { out: dx, a: dlogits, b: dwte, M: rows, N: C, K: V, ldA: Vp, accumulate: true });
+    compare(await gpu.read(dx), C, rows, C, V, (m, c) => {
+      let sum = DX[m * C + c];
+      for (let v = 0; v < V; v++) sum += D[m * Vp + v] * Wt[v * C + c];
+      return sum;
+    }, { atol: 2e-3, rtol: 1e-4 }); // sums of 50257 products of size ~1: typical |entry| ≈ 75
   }
 });
 

@@ -1,21 +1,27 @@
-// Matrix multiply out = Aᵀ·B (+ bias), or out += Aᵀ·B, for CPU adapters (llvmpipe): B read from a uniform
-// buffer, A held in registers. The TN counterpart of matmul_bcast.wgsl (read its header for why).
+// Matrix multiply out = op(A)·B (+ bias), or out += op(A)·B, for CPU adapters (llvmpipe): B read from a
+// uniform buffer, A held in registers. op(A) is Aᵀ (TN, the lm_head weight gradient dwte = dlogitsᵀ·x) or,
+// with the override A_MK, A itself (NN, the lm_head input gradient dx = dlogits·wte, whose K is the
+// vocabulary). The counterpart of matmul_bcast.wgsl (read its header for why a uniform buffer).
 //
-// A is stored (K, M) row-major with row stride lda; B is (K, N) row-major with stride ldb, a window of 64 of
-// its rows copied into a uniform buffer (64·ldb floats, at most 64 KiB); out is (M, N), stride ldo. Every
-// stride is a multiple of 4.
+// A is stored (K, M) row-major with row stride lda (TN), or (M, K) when A_MK (NN); B is (K, N) row-major
+// with stride ldb, a window of 64 of its rows copied into a uniform buffer (64·ldb floats, at most 64 KiB);
+// out is (M, N), stride ldo. Every stride is a multiple of 4.
 //
-// Each invocation owns four consecutive rows of out, keeps A[k0 .. k0+63, those rows] (64 vec4) in
-// registers, and loops over the columns of out four at a time: every vec4 of B read from the window is
-// spent on 16 FMAs, and each 4×4 block is transposed into four row vec4s when it is stored.
+// Each invocation owns four consecutive rows of out, keeps op(A)[those rows, k0 .. k0+63] (64 vec4, one
+// per k) in registers, and loops over the columns of out four at a time: every vec4 of B read from the
+// window is spent on 16 FMAs, and each 4×4 block is transposed into four row vec4s when it is stored.
+// With A_MK the four rows of a vec4 are four rows of A, read one float each through `a1`, the same buffer
+// as `a` seen as scalars (per-lane loads cost the same per float either way on llvmpipe).
 //
-// Dispatch: one invocation per 4 rows of out (workgroups of 64 along x, ceil(M/256) of them) for one K slab
-// [k0, k0 + 64); the wrapper (lib/ops/matmul.ts) issues one dispatch per slab (its MATMUL_BCAST_BK is this
+// Dispatch: one invocation per 4 rows of out (workgroups of WG along x, ceil(M/(4·WG)) of them) and per
+// nq_per vec4 columns of out (along y) for one K slab [k0, k0 + 64). llvmpipe runs one workgroup per
+// thread, so a short M, such as the 256 rows of dx, takes smaller workgroups, and if that is not enough
+// a split along N, to keep every thread busy; the wrapper (lib/ops/matmul.ts) issues one dispatch per slab (its MATMUL_BCAST_BK is this
 // shader's unrolled depth). init: what the slab's products are added to: 0 nothing, 1 bias, 2 the current
 // out. A vec4 of out that crosses N keeps its old values past N.
 //
-// Bindings: 0 Params; 1 out (M, N) read_write; 2 b (window rows, N) uniform; 3 a (K, M); 4 bias (N) (any
-// readable view when init != 1).
+// Bindings: 0 Params; 1 out (M, N) read_write; 2 b (window rows, N) uniform; 3 a as vec4s; 4 bias (N) (any
+// readable view when init != 1); 5 a as floats (the same view as binding 3).
 
 struct Params {
   M: u32,
@@ -26,6 +32,7 @@ struct Params {
   ldo4: u32,
   k0: u32,    // first k of the slab (row 0 of the window)
   init: u32,
+  nq_per: u32, // vec4 columns of out per workgroup along y
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -33,6 +40,10 @@ struct Params {
 @group(0) @binding(2) var<uniform> bw: array<vec4<f32>, 4096>;
 @group(0) @binding(3) var<storage, read> a: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> bias: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read> a1: array<f32>;
+
+// A is stored (M, K) (NN) instead of (K, M) (TN).
+override A_MK: bool = false;
 
 const LANE4 = vec4<u32>(0u, 1u, 2u, 3u);
 
@@ -41,11 +52,18 @@ fn below(i: u32, end: u32) -> vec4<bool> {
   return (vec4<u32>(i) + LANE4) < vec4<u32>(end);
 }
 
-// A[k0 + k, 4g .. 4g+3], zero past K and past M.
+// op(A)[4g .. 4g+3, k0 + k], zero past K and past M.
 fn loadA(k: u32, g: u32) -> vec4<f32> {
-  let row = p.k0 + k;
-  let ok = row < p.K && g * 4u < p.M;
-  let v = a[select(0u, row * p.lda4 + g, ok)];
+  let kk = p.k0 + k;
+  if (A_MK) {
+    let lda = p.lda4 * 4u;
+    let m = g * 4u;
+    let ok = below(m, p.M) & vec4<bool>(kk < p.K);
+    let i = select(vec4<u32>(0u), (vec4<u32>(m) + LANE4) * lda + kk, ok);
+    return select(vec4<f32>(0.0), vec4<f32>(a1[i.x], a1[i.y], a1[i.z], a1[i.w]), ok);
+  }
+  let ok = kk < p.K && g * 4u < p.M;
+  let v = a[select(0u, kk * p.lda4 + g, ok)];
   return select(vec4<f32>(0.0), v, below(g * 4u, p.M) & vec4<bool>(ok));
 }
 
@@ -77,9 +95,12 @@ fn store(m: u32, nq: u32, v: vec4<f32>) {
   out[oi] = r;
 }
 
-@compute @workgroup_size(64)
+// Invocations per workgroup: 64, or fewer when M is short (llvmpipe runs one workgroup per thread).
+override WG: u32 = 64u;
+
+@compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let g = wid.x * 64u + lid.x; // out rows 4g .. 4g+3
+  let g = wid.x * WG + lid.x; // out rows 4g .. 4g+3
   let a0 = loadA(0u, g);
   let a1 = loadA(1u, g);
   let a2 = loadA(2u, g);
@@ -144,8 +165,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let a61 = loadA(61u, g);
   let a62 = loadA(62u, g);
   let a63 = loadA(63u, g);
-  let nqs = (p.N + 3u) / 4u;
-  for (var nq = 0u; nq < nqs; nq++) {
+  let nq0 = wid.y * p.nq_per;
+  let nq1 = min(nq0 + p.nq_per, (p.N + 3u) / 4u);
+  for (var nq = nq0; nq < nq1; nq++) {
     var c0 = vec4<f32>(0.0);
     var c1 = vec4<f32>(0.0);
     var c2 = vec4<f32>(0.0);
