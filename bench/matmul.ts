@@ -16,8 +16,8 @@
  * - v5 tiled, chunked, vec4 access: one K slab per dispatch (lib/gpu/kernels/matmul.wgsl `chunk`), the
  *   product's default on llvmpipe.
  * - v6 bcast, vec4 access: A through a uniform buffer, a 64-deep slab of four rows of B in registers per
- *   invocation (lib/gpu/kernels/matmul_bcast.wgsl), and for TN its mirror image with B in the uniform
- *   buffer (matmul_bcast_tn.wgsl); NN falls back to v5. The product's default for wide NT and tall TN
+ *   invocation (lib/gpu/kernels/matmul_bcast.wgsl), and for TN and NN its mirror image with B in the
+ *   uniform buffer (matmul_bcast_tn.wgsl). The product's default for wide NT, tall TN and deep NN
  *   products on llvmpipe.
  * - default: whatever `matmul()` picks (`matmulVariant`).
  *
