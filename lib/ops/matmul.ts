@@ -274,7 +274,7 @@ function matmulBcast(
   const out = widen(args.out);
   const b = widen(args.b);
   const bias = widen(args.bias ?? args.b);
-  const groups = Math.ceil(Math.ceil(N / 4) / 64);
+  const groups = Math.ceil(Math.ceil(N / 8) / 64); // 8 columns of out per invocation
   for (let m0 = 0; m0 < M; m0 += rowsPer) {
     const window = { buffer: staging, offset: m0 * ldA * 4, size: BCAST_WINDOW_BYTES };
     // K = 0 still needs one dispatch to write the bias (or zeros).
@@ -313,9 +313,9 @@ function matmulBcastB(
   const out = widen(args.out);
   const a = widen(args.a);
   const bias = widen(args.bias ?? args.a);
-  // Workgroups of 64 invocations (4 rows each), shrunk to no fewer than 8 while there would be fewer than
+  // Workgroups of 64 invocations (8 rows each), shrunk to no fewer than 8 while there would be fewer than
   // BCAST_MIN_GROUPS of them; then the columns are split among workgroups along y.
-  const invocations = Math.ceil(M / 4);
+  const invocations = Math.ceil(M / 8);
   let wg = 64;
   while (wg > 8 && Math.ceil(invocations / wg) < BCAST_MIN_GROUPS) wg /= 2;
   const kernel = bcastBKernel(transA, wg);
