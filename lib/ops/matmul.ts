@@ -13,7 +13,7 @@
  *   window of A rows and K slab of 64 (`matmul_bcast.wgsl`). On llvmpipe a uniform-buffer load inside a
  *   loop is a branch-free gather, about three times cheaper than a storage load, so this is the fallback
  *   adapters' kernel for wide NT products such as the lm_head logits (N ≥ 1024). Tall TN products
- *   (M ≥ 1024, such as dwte) and deep NN products (K ≥ 1024, such as dx = dlogits·wte) take its mirror
+ *   (M ≥ 1024, such as dwte) and deep NN products (K ≥ 4096, such as dx = dlogits·wte) take its mirror
  *   image, `matmul_bcast_tn.wgsl`, with B in the uniform buffer (B's row stride at most 256 floats).
  *
  * Global memory is accessed as vec4 whenever the row strides are multiples of 4 (every GPT-2 call), and
@@ -76,6 +76,8 @@ export const MATMUL_BCAST_BK = 64;
 const BCAST_WINDOW_BYTES = 65536;
 /** Narrowest output for which `matmulVariant` picks bcast (the lm_head's vocabulary-wide products). */
 const BCAST_MIN_N = 1024;
+/** Rows of the register operand each bcast invocation holds (columns of out for NT, rows for TN and NN). */
+const BCAST_ROWS = 8;
 /**
  * Workgroups a B-broadcast dispatch is split into at least (along N), so that every llvmpipe thread gets
  * work when M is short.
@@ -91,8 +93,8 @@ const INIT_OUT = 2;
 /**
  * The variant `matmul` uses for an M×N×K product on this device: looped on a GPU; on a CPU (fallback)
  * adapter bcast for wide NT products (N ≥ 1024), tall TN products (M ≥ 1024) and deep NN products
- * (K ≥ 4096), chunked otherwise. Measurements on
- * lavapipe (bench/matmul.ts) have not shown a shape where the looped variant wins reliably there.
+ * (K ≥ 4096), chunked otherwise. Measurements on lavapipe (bench/matmul.ts) have not shown a shape where the
+ * looped variant wins reliably there.
  */
 export function matmulVariant(
   gpu: Gpu,
@@ -274,7 +276,7 @@ function matmulBcast(
   const out = widen(args.out);
   const b = widen(args.b);
   const bias = widen(args.bias ?? args.b);
-  const groups = Math.ceil(Math.ceil(N / 8) / 64); // 8 columns of out per invocation
+  const groups = Math.ceil(Math.ceil(N / BCAST_ROWS) / 64);
   for (let m0 = 0; m0 < M; m0 += rowsPer) {
     const window = { buffer: staging, offset: m0 * ldA * 4, size: BCAST_WINDOW_BYTES };
     // K = 0 still needs one dispatch to write the bias (or zeros).
@@ -313,9 +315,9 @@ function matmulBcastB(
   const out = widen(args.out);
   const a = widen(args.a);
   const bias = widen(args.bias ?? args.a);
-  // Workgroups of 64 invocations (8 rows each), shrunk to no fewer than 8 while there would be fewer than
-  // BCAST_MIN_GROUPS of them; then the columns are split among workgroups along y.
-  const invocations = Math.ceil(M / 8);
+  // Workgroups of 64 invocations (BCAST_ROWS rows each), shrunk to no fewer than 8 while there would be
+  // fewer than BCAST_MIN_GROUPS of them; then the columns are split among workgroups along y.
+  const invocations = Math.ceil(M / BCAST_ROWS);
   let wg = 64;
   while (wg > 8 && Math.ceil(invocations / wg) < BCAST_MIN_GROUPS) wg /= 2;
   const kernel = bcastBKernel(transA, wg);
@@ -323,12 +325,13 @@ function matmulBcastB(
   const nqs = Math.ceil(N / 4);
   const split = Math.min(nqs, Math.ceil(BCAST_MIN_GROUPS / groups));
   const nqPer = Math.ceil(nqs / split);
+  const groupsY = Math.ceil(nqs / nqPer);
   // K = 0 still needs one dispatch to write the bias (or zeros).
   for (let k0 = 0; k0 < Math.max(K, 1); k0 += MATMUL_BCAST_BK) {
     const window = { buffer: staging, offset: k0 * ldB * 4, size: BCAST_WINDOW_BYTES };
     const u = new Uniforms().u32(M).u32(N).u32(K).u32(ldA / 4).u32(ldB / 4).u32(ldOut / 4).u32(k0)
       .u32(k0 === 0 ? first : INIT_OUT).u32(nqPer);
-    gpu.dispatch(kernel, u, [out, window, a, bias, a], [groups, Math.max(1, Math.ceil(nqs / nqPer))]);
+    gpu.dispatch(kernel, u, [out, window, a, bias, a], [groups, groupsY]);
   }
 }
 

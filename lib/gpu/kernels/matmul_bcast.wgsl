@@ -12,8 +12,9 @@
 // spends it on 32 FMAs (four rows, 16 FMAs, ran about 1.3× slower).
 //
 // Dispatch: one invocation per 8 columns of out (workgroups of 64 along x, ceil(N/512) of them) for one
-// window of A rows [m0, m0 + M) and one K slab [k0, k0 + 64); the wrapper (lib/ops/matmul.ts) issues a
-// dispatch per window and slab (its MATMUL_BCAST_BK is this shader's unrolled depth, 16 vec4s). init: what
+// window of A rows [m0, m0 + M) and one K slab [k0, k0 + 64); the wrapper (lib/ops/matmul.ts, whose
+// BCAST_ROWS is this shader's 8 columns) issues a dispatch per window and slab (its MATMUL_BCAST_BK is this
+// shader's unrolled depth, 16 vec4s). init: what
 // the slab's products are added to: 0 nothing, 1 bias, 2 the current out (every slab after the first, or
 // accumulate). A vec4 of out that crosses N keeps its old values past N (they lie in the row padding).
 //

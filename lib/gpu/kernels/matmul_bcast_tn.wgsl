@@ -17,9 +17,9 @@
 //
 // Dispatch: one invocation per 8 rows of out (workgroups of WG along x, ceil(M/(8·WG)) of them) and per
 // nq_per vec4 columns of out (along y) for one K slab [k0, k0 + 64). llvmpipe runs one workgroup per
-// thread, so a short M, such as the 256 rows of dx, takes smaller workgroups, and if that is not enough
-// a split along N, to keep every thread busy; the wrapper (lib/ops/matmul.ts) issues one dispatch per slab (its MATMUL_BCAST_BK is this
-// shader's unrolled depth). init: what the slab's products are added to: 0 nothing, 1 bias, 2 the current
+// thread, so a short M, such as the 512 rows of dx, takes smaller workgroups, and if that is not enough a
+// split along N, to keep every thread busy. The wrapper (lib/ops/matmul.ts, whose BCAST_ROWS is this
+// shader's 8 rows) issues one dispatch per slab (its MATMUL_BCAST_BK is this shader's unrolled depth). init: what the slab's products are added to: 0 nothing, 1 bias, 2 the current
 // out. A vec4 of out that crosses N keeps its old values past N.
 //
 // Bindings: 0 Params; 1 out (M, N) read_write; 2 b (window rows, N) uniform; 3 a as vec4s; 4 bias (N) (any
