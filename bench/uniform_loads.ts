@@ -23,31 +23,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-
-function args() {
-  try {
-    return parseArgs({
-      options: { iters: { type: "string", default: "8192" }, reps: { type: "string", default: "3" } },
-    }).values;
-  } catch (e) {
-    console.error(`error: ${(e as Error).message}`);
-    Deno.exit(2);
-  }
-}
-const values = args();
-const ITERS = Number(values.iters);
-const REPS = Number(values.reps);
-if (!Number.isInteger(ITERS) || ITERS < 1 || !Number.isInteger(REPS) || REPS < 1) {
-  console.error("error: --iters and --reps must be positive integers");
-  Deno.exit(2);
-}
-
-const adapter = await navigator.gpu.requestAdapter();
-if (!adapter) {
-  console.error("error: no WebGPU adapter (install mesa-vulkan-drivers for lavapipe)");
-  Deno.exit(1);
-}
-const device = await adapter.requestDevice();
+import { Gpu, type Kernel, Uniforms, type View } from "../lib/gpu/runtime.ts";
 
 /** Invocations per workgroup and workgroups per dispatch. */
 const WG_SIZE = 8;
@@ -55,12 +31,14 @@ const GROUPS = 64;
 /** vec4 loads per loop iteration, each feeding 8 vec4 FMAs. */
 const LOADS = 16;
 const REGS = [0, 1, 2, 3, 4, 5, 6, 7];
+/** Dispatches submitted at once to time one. */
+const DISPATCHES = 1000;
 
 /**
- * The kernel for one load kind. Bindings: 0 u (4096 vec4) uniform; 1 s (4096 vec4) storage; 2 o
- * (GROUPS·WG_SIZE·8 vec4) read_write: each invocation's eight register scalars in, its sum out; 3 p {n}.
+ * The kernel for one load kind. Bindings: 0 p {n}; 1 u (4096 vec4) uniform; 2 s (4096 vec4) storage; 3 o
+ * (GROUPS·WG_SIZE·8 vec4) read_write: each invocation's eight register scalars in, its sum out.
  */
-function kernel(load: (index: string) => string, unrolled: boolean): string {
+function kernel(name: string, load: (index: string) => string, unrolled: boolean): Kernel {
   // acc_j += v · r_{(j+q) mod 8}: no two loads share a multiplier pattern, so no sum can be factored out.
   const fmas = (q: string | number) =>
     REGS.map((j) =>
@@ -71,12 +49,12 @@ function kernel(load: (index: string) => string, unrolled: boolean): string {
     : `for (var q = 0u; q < ${LOADS}u; q++) { let v = ${load(`(it * ${LOADS}u + q) % 4096u`)}; ${
       fmas("q")
     } }`;
-  return `
-@group(0) @binding(0) var<uniform> u: array<vec4<f32>, 4096>;
-@group(0) @binding(1) var<storage, read> s: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> o: array<vec4<f32>>;
-struct P { n: u32, pad0: u32, pad1: u32, pad2: u32 }
-@group(0) @binding(3) var<uniform> p: P;
+  const code = `
+struct P { n: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<uniform> u: array<vec4<f32>, 4096>;
+@group(0) @binding(2) var<storage, read> s: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> o: array<vec4<f32>>;
 @compute @workgroup_size(${WG_SIZE})
 fn main(@builtin(global_invocation_id) g: vec3<u32>) {
   ${REGS.map((j) => `var r${j} = o[g.x * 8u + ${j}u].x; var a${j} = vec4<f32>(0.0);`).join("\n  ")}
@@ -86,49 +64,21 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
   if (g.x == 0xffffffffu) { o[1] = u[0] + s[0]; } // keeps both buffers in the layout
   o[g.x * 8u] = ${REGS.map((j) => `a${j}`).join(" + ")};
 }`;
+  return { name: `bench_uniform_loads_${name}`, code };
 }
 
-const KINDS: Record<string, string> = {
-  uniform_loop: kernel((i) => `u[${i}]`, false),
-  storage_loop: kernel((i) => `s[${i}]`, false),
-  uniform_const: kernel((i) => `u[${i}]`, true),
-  uniform_partly_const: kernel((i) => `u[(it * ${LOADS}u + ${i}) % 4096u]`, true),
-  storage_partly_const: kernel((i) => `s[(it * ${LOADS}u + ${i}) % 4096u]`, true),
-};
+const KINDS: Kernel[] = [
+  kernel("uniform_loop", (i) => `u[${i}]`, false),
+  kernel("storage_loop", (i) => `s[${i}]`, false),
+  kernel("uniform_const", (i) => `u[${i}]`, true),
+  kernel("uniform_partly_const", (i) => `u[(it * ${LOADS}u + ${i}) % 4096u]`, true),
+  kernel("storage_partly_const", (i) => `s[(it * ${LOADS}u + ${i}) % 4096u]`, true),
+];
 
-const buffer = (size: number, usage: number) => device.createBuffer({ size, usage });
-const uniformBuf = buffer(65536, GPUBufferUsage.UNIFORM);
-const storageBuf = buffer(65536, GPUBufferUsage.STORAGE);
-const outBuf = buffer(GROUPS * WG_SIZE * 8 * 16, GPUBufferUsage.STORAGE);
-const paramsBuf = buffer(16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
-
-/** Compiles `code` and returns a function that submits `count` dispatches of `groups` and waits. */
-function prepare(code: string, groups: number): (count: number) => Promise<void> {
-  const pipeline = device.createComputePipeline({
-    layout: "auto",
-    compute: { module: device.createShaderModule({ code }), entryPoint: "main" },
-  });
-  const resources = [uniformBuf, storageBuf, outBuf, paramsBuf];
-  const bindGroup = device.createBindGroup({
-    layout: pipeline.getBindGroupLayout(0),
-    entries: resources.map((buffer, binding) => ({ binding, resource: { buffer } })),
-  });
-  return async (count) => {
-    const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    for (let i = 0; i < count; i++) pass.dispatchWorkgroups(groups);
-    pass.end();
-    device.queue.submit([encoder.finish()]);
-    await device.queue.onSubmittedWorkDone();
-  };
-}
-
-/** Best of REPS wall times of `fn`, in ms. */
-async function best(fn: () => Promise<void>): Promise<number> {
+/** Best of `reps` wall times of `fn`, in ms. */
+async function best(reps: number, fn: () => Promise<void>): Promise<number> {
   let ms = Infinity;
-  for (let r = 0; r < REPS; r++) {
+  for (let r = 0; r < reps; r++) {
     const t0 = performance.now();
     await fn();
     ms = Math.min(ms, performance.now() - t0);
@@ -136,27 +86,53 @@ async function best(fn: () => Promise<void>): Promise<number> {
   return ms;
 }
 
-device.queue.writeBuffer(paramsBuf, 0, new Uint32Array([ITERS, 0, 0, 0]));
-const flops = GROUPS * WG_SIZE * ITERS * LOADS * 32 * 2;
-const gflops: Record<string, number> = {};
-for (const [name, code] of Object.entries(KINDS)) {
-  device.pushErrorScope("validation");
-  const run = prepare(code, GROUPS);
-  await run(1); // compiles
-  const error = await device.popErrorScope();
-  if (error) throw new Error(`${name}: ${error.message}`);
-  gflops[name] = Number((flops / (await best(() => run(1))) / 1e6).toFixed(1));
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: { iters: { type: "string", default: "8192" }, reps: { type: "string", default: "3" } },
+  });
+  const iters = Number(values.iters);
+  const reps = Number(values.reps);
+  if (!Number.isInteger(iters) || iters < 1 || !Number.isInteger(reps) || reps < 1) {
+    throw new Error("--iters and --reps must be positive integers");
+  }
+  const gpu = await Gpu.create();
+  const views: View[] = [
+    { buffer: gpu.uniformBuffer(65536, "broadcast block"), offset: 0, size: 65536 },
+    gpu.tensor(4096 * 4, "broadcast block"),
+    gpu.tensor(GROUPS * WG_SIZE * 8 * 4, "registers and sums"),
+  ];
+  /** Records `count` dispatches of `k` with p.n = n over `groups` workgroups, then waits for them. */
+  const run = async (k: Kernel, n: number, groups: number, count: number) => {
+    for (let i = 0; i < count; i++) gpu.dispatch(k, new Uniforms().u32(n), views, [groups]);
+    await gpu.sync();
+  };
+
+  const flops = GROUPS * WG_SIZE * iters * LOADS * 32 * 2;
+  const gflops: Record<string, number> = {};
+  for (const k of KINDS) {
+    // The first run compiles; a shader the device rejects must not be timed as if it ran.
+    gpu.device.pushErrorScope("validation");
+    await run(k, iters, GROUPS, 1);
+    const error = await gpu.device.popErrorScope();
+    if (error) throw new Error(`${k.name}: ${error.message}`);
+    const ms = await best(reps, () => run(k, iters, GROUPS, 1));
+    gflops[k.name.replace("bench_uniform_loads_", "")] = Number((flops / ms / 1e6).toFixed(1));
+  }
+  const dispatchMs = await best(reps, () => run(KINDS[0], 0, 2, DISPATCHES)) / DISPATCHES;
+  console.log(JSON.stringify({
+    adapter: gpu.adapterName,
+    iters,
+    gflops,
+    dispatch_us: Number((dispatchMs * 1000).toFixed(1)),
+  }));
 }
 
-device.queue.writeBuffer(paramsBuf, 0, new Uint32Array([0, 0, 0, 0]));
-const empty = prepare(KINDS.uniform_loop, 2);
-await empty(1);
-const DISPATCHES = 1000;
-const dispatchUs = (await best(() => empty(DISPATCHES))) * 1000 / DISPATCHES;
-
-console.log(JSON.stringify({
-  adapter: adapter.info.description || adapter.info.vendor || "unknown adapter",
-  iters: ITERS,
-  gflops,
-  dispatch_us: Number(dispatchUs.toFixed(1)),
-}));
+if (import.meta.main) {
+  try {
+    await main();
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}`);
+    Deno.exit(2);
+  }
+}
