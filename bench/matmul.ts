@@ -2,7 +2,7 @@
  * Matrix-multiply benchmark: numbered kernel versions (like llm.c's dev/cuda) on the shapes GPT-2 training
  * uses, printed as JSON (one object with every measurement).
  *
- *   deno run -A bench/matmul.ts [--shapes a,b] [--versions v1,v5] [--reps 3] [--list]
+ *   deno run -A bench/matmul.ts [--shapes a,b] [--versions v1,v5] [--reps 3] [--block T,C] [--list]
  *
  * By default every shape with v2–v6 and the default choice; v1 (naive) is slow, ask for it explicitly.
  *
@@ -214,10 +214,11 @@ function lmHead(gpu: Gpu, kind: "NT" | "NN" | "TN", rows: number, C: number): Sh
   return { name, flops: matmulFlops(rows, V, C), run };
 }
 
-/** Every benchmark shape, by key. */
-function shapes(gpu: Gpu): Record<string, () => Shape> {
-  const T = 512; // tokens of the small-model blocks (B·T)
-  const C = 128;
+/**
+ * Every benchmark shape, by key. The block shapes are those of a model of width C trained on T tokens per
+ * step (B·T): by default the tiny preset's 512 and 128, `--block 1024,256` for the small preset.
+ */
+function shapes(gpu: Gpu, T = 512, C = 128): Record<string, () => Shape> {
   return {
     "lm_nt": () => lmHead(gpu, "NT", 512, 128),
     "lm_nn": () => lmHead(gpu, "NN", 512, 128),
@@ -272,11 +273,18 @@ async function main(): Promise<void> {
       shapes: { type: "string" },
       versions: { type: "string" },
       reps: { type: "string", default: "3" },
+      block: { type: "string", default: "512,128" },
       list: { type: "boolean", default: false },
     },
   });
+  const [T, C] = values.block.split(",").map(Number);
+  if (
+    values.block.split(",").length !== 2 || !(Number.isInteger(T) && T >= 4 && Number.isInteger(C) && C >= 4)
+  ) {
+    throw new Error(`--block wants two integers T,C (at least 4 each), got "${values.block}"`);
+  }
   const gpu = await Gpu.create();
-  const all = shapes(gpu);
+  const all = shapes(gpu, T, C);
   if (values.list) {
     console.log(JSON.stringify({ shapes: Object.keys(all), versions: VERSIONS }));
     return;

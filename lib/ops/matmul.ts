@@ -13,8 +13,9 @@
  *   window of A rows and K slab of 64 (`matmul_bcast.wgsl`). On llvmpipe a uniform-buffer load inside a
  *   loop is a branch-free gather, about three times cheaper than a storage load, so this is the fallback
  *   adapters' kernel for wide NT products such as the lm_head logits (N ≥ 1024). Tall TN products
- *   (M ≥ 1024, such as dwte) and deep NN products (K ≥ 4096, such as dx = dlogits·wte) take its mirror
- *   image, `matmul_bcast_tn.wgsl`, with B in the uniform buffer (B's row stride at most 256 floats).
+ *   (M ≥ 1024, such as dwte) and NN products that are deep (K ≥ 4096, such as dx = dlogits·wte) or tall
+ *   (M ≥ 256, such as the block forwards) take its mirror image, `matmul_bcast_tn.wgsl`, with 64 rows of B
+ *   in the uniform buffer (a B wider than 256 columns in blocks of 256 columns).
  *
  * Global memory is accessed as vec4 whenever the row strides are multiples of 4 (every GPT-2 call), and
  * one float at a time otherwise (`matmul_scalar.wgsl`), so any shape, stride and view offset works.
@@ -85,6 +86,12 @@ const BCAST_ROWS = 8;
 const BCAST_MIN_GROUPS = 8;
 /** Shallowest NN product for which `matmulVariant` picks bcast (the lm_head's dx, K = vocabulary). */
 const BCAST_MIN_K = 4096;
+/**
+ * Fewest rows for which `matmulVariant` picks bcast for any NN product (the block forwards, B·T rows):
+ * bench/matmul.ts measured it 1.1–2.0× faster than chunked on the tiny preset's blocks (--block 512,128)
+ * and 1.5–2.0× on the small preset's (--block 1024,256).
+ */
+const BCAST_MIN_NN_M = 256;
 
 const INIT_ZERO = 0;
 const INIT_BIAS = 1;
@@ -92,9 +99,9 @@ const INIT_OUT = 2;
 
 /**
  * The variant `matmul` uses for an M×N×K product on this device: looped on a GPU; on a CPU (fallback)
- * adapter bcast for wide NT products (N ≥ 1024), tall TN products (M ≥ 1024) and deep NN products
- * (K ≥ 4096), chunked otherwise. Measurements on lavapipe (bench/matmul.ts) have not shown a shape where the
- * looped variant wins reliably there.
+ * adapter bcast for wide NT products (N ≥ 1024), tall TN products (M ≥ 1024) and deep or tall NN
+ * products (K ≥ 4096 or M ≥ 256), chunked otherwise. Measurements on lavapipe (bench/matmul.ts) have not
+ * shown a shape where the looped variant wins reliably there.
  */
 export function matmulVariant(
   gpu: Gpu,
@@ -107,7 +114,7 @@ export function matmulVariant(
   if (!gpu.isFallbackAdapter) return "looped";
   const wideNT = transB && !transA && N >= BCAST_MIN_N;
   const tallTN = transA && !transB && M >= BCAST_MIN_N;
-  const deepNN = !transA && !transB && K >= BCAST_MIN_K;
+  const deepNN = !transA && !transB && (K >= BCAST_MIN_K || M >= BCAST_MIN_NN_M);
   return wideNT || tallTN || deepNN ? "bcast" : "chunked";
 }
 
@@ -182,7 +189,7 @@ export function matmulWith(
       matmulBcast(gpu, args, vldA, vldB, vldOut, first);
       return;
     }
-    if (vec && !transB && MATMUL_BCAST_BK * vldB * 4 <= BCAST_WINDOW_BYTES) {
+    if (vec && !transB) {
       matmulBcastB(gpu, args, vldA, vldB, vldOut, first, transA);
       return;
     }
@@ -231,13 +238,19 @@ const bcastStaging = new WeakMap<Gpu, GPUBuffer>();
  */
 function stageBroadcast(gpu: Gpu, view: View, rows: number, cols: number, ld: number): GPUBuffer {
   const bytes = cols > 0 ? ((rows - 1) * ld + cols) * 4 : 0;
+  const staging = growStaging(gpu, bytes + BCAST_WINDOW_BYTES);
+  if (bytes > 0) gpu.copy(view, { buffer: staging, offset: 0, size: bytes }, bytes);
+  return staging;
+}
+
+/** The per-device uniform staging buffer, grown (at least doubled) to hold `bytes`. */
+function growStaging(gpu: Gpu, bytes: number): GPUBuffer {
   let staging = bcastStaging.get(gpu);
-  if (!staging || staging.size < bytes + BCAST_WINDOW_BYTES) {
-    const size = Math.max(bytes + BCAST_WINDOW_BYTES, 2 * (staging?.size ?? 0));
+  if (!staging || staging.size < bytes) {
+    const size = Math.max(bytes, 2 * (staging?.size ?? 0));
     staging = gpu.uniformBuffer(size, "matmul_bcast operand");
     bcastStaging.set(gpu, staging);
   }
-  if (bytes > 0) gpu.copy(view, { buffer: staging, offset: 0, size: bytes }, bytes);
   return staging;
 }
 
@@ -298,7 +311,8 @@ function bcastBKernel(transA: boolean, wg: number): Kernel {
 /**
  * The bcast variant with B broadcast: out (M, N) (+)= op(A)·B, op(A) = Aᵀ (TN, transA) or A (NN), with
  * B (K, N) (stride ldB) copied into the uniform staging buffer and read 64 rows (one K slab) per
- * dispatch; the first slab starts from `first`, the others accumulate.
+ * dispatch; the first slab starts from `first`, the others accumulate. A B whose 64 rows do not fit one
+ * window (N > 256, such as the qkv and fc weights) is done in blocks of 256 columns, each staged densely.
  */
 function matmulBcastB(
   gpu: Gpu,
@@ -310,11 +324,64 @@ function matmulBcastB(
   transA: boolean,
 ): void {
   const { M, N, K } = args;
-  // B's rows: K of them, N wide (empty when K = 0).
-  const staging = stageBroadcast(gpu, args.b, K, K > 0 ? N : 0, ldB);
-  const out = widen(args.out);
-  const a = widen(args.a);
-  const bias = widen(args.bias ?? args.a);
+  const fits = MATMUL_BCAST_BK * ldB * 4 <= BCAST_WINDOW_BYTES;
+  const blockCols = fits ? N : BCAST_BLOCK_COLS;
+  for (let n0 = 0; n0 < N; n0 += blockCols) {
+    const cols = Math.min(blockCols, N - n0);
+    // B's rows: K of them, `cols` wide (empty when K = 0); a block is staged with row stride `cols`.
+    const ld = fits ? ldB : cols;
+    const staging = stageColumns(gpu, args.b, K, n0, K > 0 ? cols : 0, ldB, ld);
+    const shift = (view: View) => ({
+      buffer: view.buffer,
+      offset: view.offset + n0 * 4,
+      size: view.size - n0 * 4,
+    });
+    const out = widen(shift(args.out));
+    const bias = widen(args.bias ? shift(args.bias) : args.a);
+    bcastBSlabs(gpu, { M, N: cols, K }, widen(args.a), out, bias, staging, ldA, ld, ldOut, first, transA);
+  }
+}
+
+/** Columns per block of a B-broadcast product whose B rows are too wide for one window: 64 rows of 256. */
+const BCAST_BLOCK_COLS = BCAST_WINDOW_BYTES / 4 / MATMUL_BCAST_BK;
+
+/**
+ * Copies B[0 .. rows, n0 .. n0 + cols) (row stride ld in `view`) into the uniform staging buffer with row
+ * stride `to` (one copy when the rows are copied whole, else one per row) and returns that buffer.
+ */
+function stageColumns(
+  gpu: Gpu,
+  view: View,
+  rows: number,
+  n0: number,
+  cols: number,
+  ld: number,
+  to: number,
+): GPUBuffer {
+  if (to === ld) return stageBroadcast(gpu, { ...view, offset: view.offset + n0 * 4 }, rows, cols, ld);
+  const buffer = growStaging(gpu, rows * to * 4 + BCAST_WINDOW_BYTES);
+  for (let r = 0; r < rows; r++) {
+    const src = { buffer: view.buffer, offset: view.offset + (r * ld + n0) * 4, size: cols * 4 };
+    gpu.copy(src, { buffer, offset: r * to * 4, size: cols * 4 }, cols * 4);
+  }
+  return buffer;
+}
+
+/** One dispatch per K slab of the B-broadcast kernel, B's slab rows read from `staging` (row stride ldB). */
+function bcastBSlabs(
+  gpu: Gpu,
+  shape: { M: number; N: number; K: number },
+  a: View,
+  out: View,
+  bias: View,
+  staging: GPUBuffer,
+  ldA: number,
+  ldB: number,
+  ldOut: number,
+  first: number,
+  transA: boolean,
+): void {
+  const { M, N, K } = shape;
   // Workgroups of 64 invocations (BCAST_ROWS rows each), shrunk to no fewer than 8 while there would be
   // fewer than BCAST_MIN_GROUPS of them; then the columns are split among workgroups along y.
   const invocations = Math.ceil(M / BCAST_ROWS);
