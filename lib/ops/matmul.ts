@@ -324,6 +324,14 @@ function matmulBcastB(
   transA: boolean,
 ): void {
   const { M, N, K } = args;
+  const a = widen(args.a);
+  // Workgroups of 64 invocations (BCAST_ROWS rows each), shrunk to no fewer than 8 while there would be
+  // fewer than BCAST_MIN_GROUPS of them; then each block's columns are split among workgroups along y.
+  const invocations = Math.ceil(M / BCAST_ROWS);
+  let wg = 64;
+  while (wg > 8 && Math.ceil(invocations / wg) < BCAST_MIN_GROUPS) wg /= 2;
+  const kernel = bcastBKernel(transA, wg);
+  const groups = Math.ceil(invocations / wg);
   const fits = MATMUL_BCAST_BK * ldB * 4 <= BCAST_WINDOW_BYTES;
   const blockCols = fits ? N : BCAST_BLOCK_COLS;
   for (let n0 = 0; n0 < N; n0 += blockCols) {
@@ -331,15 +339,25 @@ function matmulBcastB(
     // B's rows: K of them, `cols` wide (empty when K = 0); a block is staged with row stride `cols`.
     const ld = fits ? ldB : cols;
     const staging = stageColumns(gpu, args.b, K, n0, K > 0 ? cols : 0, ldB, ld);
-    const shift = (view: View) => ({
-      buffer: view.buffer,
-      offset: view.offset + n0 * 4,
-      size: view.size - n0 * 4,
-    });
-    const out = widen(shift(args.out));
-    const bias = widen(args.bias ? shift(args.bias) : args.a);
-    bcastBSlabs(gpu, { M, N: cols, K }, widen(args.a), out, bias, staging, ldA, ld, ldOut, first, transA);
+    const out = widen(fromColumn(args.out, n0));
+    const bias = widen(args.bias ? fromColumn(args.bias, n0) : args.a);
+    const nqs = Math.ceil(cols / 4);
+    const split = Math.min(nqs, Math.ceil(BCAST_MIN_GROUPS / groups));
+    const nqPer = Math.ceil(nqs / split);
+    const groupsY = Math.ceil(nqs / nqPer);
+    // K = 0 still needs one dispatch to write the bias (or zeros).
+    for (let k0 = 0; k0 < Math.max(K, 1); k0 += MATMUL_BCAST_BK) {
+      const window = { buffer: staging, offset: k0 * ld * 4, size: BCAST_WINDOW_BYTES };
+      const u = new Uniforms().u32(M).u32(cols).u32(K).u32(ldA / 4).u32(ld / 4).u32(ldOut / 4).u32(k0)
+        .u32(k0 === 0 ? first : INIT_OUT).u32(nqPer);
+      gpu.dispatch(kernel, u, [out, window, a, bias, a], [groups, groupsY]);
+    }
   }
+}
+
+/** The view starting n0 floats later (column n0 of a row-major matrix). */
+function fromColumn(view: View, n0: number): View {
+  return { buffer: view.buffer, offset: view.offset + n0 * 4, size: view.size - n0 * 4 };
 }
 
 /** Columns per block of a B-broadcast product whose B rows are too wide for one window: 64 rows of 256. */
@@ -358,48 +376,13 @@ function stageColumns(
   ld: number,
   to: number,
 ): GPUBuffer {
-  if (to === ld) return stageBroadcast(gpu, { ...view, offset: view.offset + n0 * 4 }, rows, cols, ld);
+  if (to === ld) return stageBroadcast(gpu, fromColumn(view, n0), rows, cols, ld);
   const buffer = growStaging(gpu, rows * to * 4 + BCAST_WINDOW_BYTES);
   for (let r = 0; r < rows; r++) {
     const src = { buffer: view.buffer, offset: view.offset + (r * ld + n0) * 4, size: cols * 4 };
     gpu.copy(src, { buffer, offset: r * to * 4, size: cols * 4 }, cols * 4);
   }
   return buffer;
-}
-
-/** One dispatch per K slab of the B-broadcast kernel, B's slab rows read from `staging` (row stride ldB). */
-function bcastBSlabs(
-  gpu: Gpu,
-  shape: { M: number; N: number; K: number },
-  a: View,
-  out: View,
-  bias: View,
-  staging: GPUBuffer,
-  ldA: number,
-  ldB: number,
-  ldOut: number,
-  first: number,
-  transA: boolean,
-): void {
-  const { M, N, K } = shape;
-  // Workgroups of 64 invocations (BCAST_ROWS rows each), shrunk to no fewer than 8 while there would be
-  // fewer than BCAST_MIN_GROUPS of them; then the columns are split among workgroups along y.
-  const invocations = Math.ceil(M / BCAST_ROWS);
-  let wg = 64;
-  while (wg > 8 && Math.ceil(invocations / wg) < BCAST_MIN_GROUPS) wg /= 2;
-  const kernel = bcastBKernel(transA, wg);
-  const groups = Math.ceil(invocations / wg);
-  const nqs = Math.ceil(N / 4);
-  const split = Math.min(nqs, Math.ceil(BCAST_MIN_GROUPS / groups));
-  const nqPer = Math.ceil(nqs / split);
-  const groupsY = Math.ceil(nqs / nqPer);
-  // K = 0 still needs one dispatch to write the bias (or zeros).
-  for (let k0 = 0; k0 < Math.max(K, 1); k0 += MATMUL_BCAST_BK) {
-    const window = { buffer: staging, offset: k0 * ldB * 4, size: BCAST_WINDOW_BYTES };
-    const u = new Uniforms().u32(M).u32(N).u32(K).u32(ldA / 4).u32(ldB / 4).u32(ldOut / 4).u32(k0)
-      .u32(k0 === 0 ? first : INIT_OUT).u32(nqPer);
-    gpu.dispatch(kernel, u, [out, window, a, bias, a], [groups, groupsY]);
-  }
 }
 
 /** Throws unless `view` holds a rows × cols matrix with row stride ld ≥ cols. */
