@@ -277,10 +277,9 @@ async function main(): Promise<void> {
       list: { type: "boolean", default: false },
     },
   });
-  const [T, C] = values.block.split(",").map(Number);
-  if (
-    values.block.split(",").length !== 2 || !(Number.isInteger(T) && T >= 4 && Number.isInteger(C) && C >= 4)
-  ) {
+  const block = values.block.split(",").map(Number);
+  const [T, C] = block;
+  if (block.length !== 2 || !block.every((v) => Number.isInteger(v) && v >= 4)) {
     throw new Error(`--block wants two integers T,C (at least 4 each), got "${values.block}"`);
   }
   const gpu = await Gpu.create();
@@ -345,4 +344,11 @@ function round(x: number): number {
   return Number.isFinite(x) ? Math.round(x * 100) / 100 : x;
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) {
+  try {
+    await main();
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}`);
+    Deno.exit(2);
+  }
+}
