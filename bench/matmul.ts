@@ -4,7 +4,7 @@
  *
  *   deno run -A bench/matmul.ts [--shapes a,b] [--versions v1,v5] [--reps 3] [--block T,C] [--list]
  *
- * By default every shape with v2–v6 and the default choice; v1 (naive) is slow, ask for it explicitly.
+ * By default every shape with v2–v7 and the default choice; v1 (naive) is slow, ask for it explicitly.
  *
  * Versions:
  * - v1 naive: one output per invocation, scalar loads (lib/gpu/kernels/matmul_naive.wgsl).
@@ -17,8 +17,10 @@
  *   product's default on llvmpipe.
  * - v6 bcast, vec4 access: A through a uniform buffer, a 64-deep slab of four rows of B in registers per
  *   invocation (lib/gpu/kernels/matmul_bcast.wgsl), and for TN and NN its mirror image with B in the
- *   uniform buffer (matmul_bcast_tn.wgsl). The product's default for wide NT, tall TN and deep NN
- *   products on llvmpipe.
+ *   uniform buffer (matmul_bcast_tn.wgsl).
+ * - v7 subgroup, scalar access: each lane loads an eighth of the broadcast row and subgroupBroadcast hands
+ *   it to the others; a 64-deep slab of eight columns of op(B) in registers per invocation
+ *   (lib/gpu/kernels/matmul_subgroup.wgsl). Needs the `subgroups` feature.
  * - default: whatever `matmul()` picks (`matmulVariant`).
  *
  * GFLOP/s counts 2·M·N·K per product. `cpuGflops` divides by the CPU time the process used instead of wall
@@ -75,8 +77,8 @@ fn main(@builtin(workgroup_id) w: vec3<u32>, @builtin(local_invocation_id) lid: 
 const naive: Kernel = { name: "bench_matmul_v1", code: naiveCode };
 const regtile: Kernel = { name: "bench_matmul_v2", code: REGTILE_WGSL };
 
-type Version = "v1" | "v2" | "v3" | "v4" | "v5" | "v6" | "default";
-const VERSIONS: Version[] = ["v1", "v2", "v3", "v4", "v5", "v6", "default"];
+type Version = "v1" | "v2" | "v3" | "v4" | "v5" | "v6" | "v7" | "default";
+const VERSIONS: Version[] = ["v1", "v2", "v3", "v4", "v5", "v6", "v7", "default"];
 
 /** Records one matmul with the given version; false when the version cannot run these arguments. */
 function runVersion(gpu: Gpu, version: Version, args: MatmulArgs): boolean {
@@ -103,6 +105,10 @@ function runVersion(gpu: Gpu, version: Version, args: MatmulArgs): boolean {
       gpu.dispatch(regtile, u, [args.out, args.a, args.b], [Math.ceil(N / 4 / 64), M / 8]);
       return true;
     }
+    case "v7":
+      if (!gpu.hasSubgroups) return false;
+      matmulWith(gpu, args, "subgroup");
+      return true;
     case "v3":
     case "v4":
     case "v5":
@@ -290,7 +296,9 @@ async function main(): Promise<void> {
   }
   const keys = values.shapes ? values.shapes.split(",") : Object.keys(all);
   const versions =
-    (values.versions ? values.versions.split(",") : ["v2", "v3", "v4", "v5", "v6", "default"]) as Version[];
+    (values.versions
+      ? values.versions.split(",")
+      : ["v2", "v3", "v4", "v5", "v6", "v7", "default"]) as Version[];
   const reps = Number(values.reps);
   for (const k of keys) if (!all[k]) throw new Error(`unknown shape ${k}; --list shows them`);
   for (const v of versions) if (!VERSIONS.includes(v)) throw new Error(`unknown version ${v}`);

@@ -93,6 +93,8 @@ export interface KernelTiming {
   ms: number;
 }
 
+/** WebGPU's subgroup feature (missing from some GPUFeatureName typings). */
+const SUBGROUPS = "subgroups" as GPUFeatureName;
 const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 /** One WebGPU device and everything needed to run kernels on it. */
@@ -106,6 +108,11 @@ export class Gpu {
   readonly offsetAlign: number;
   readonly hasTimestamps: boolean;
   readonly hasF16: boolean;
+  /**
+   * Whether kernels may use WGSL subgroup built-ins with subgroups of a multiple of 8 invocations (the
+   * `subgroups` feature was granted and the adapter's smallest subgroup has at least 8).
+   */
+  readonly hasSubgroups: boolean;
 
   #pipelines = new Map<string, GPUComputePipeline>();
   #encoder: GPUCommandEncoder | null = null;
@@ -130,6 +137,8 @@ export class Gpu {
     this.offsetAlign = device.limits.minStorageBufferOffsetAlignment;
     this.hasTimestamps = device.features.has("timestamp-query");
     this.hasF16 = device.features.has("shader-f16");
+    const minSubgroup = (adapter.info as { subgroupMinSize?: number }).subgroupMinSize ?? 0;
+    this.hasSubgroups = device.features.has(SUBGROUPS) && minSubgroup >= 8 && minSubgroup % 8 === 0;
     this.#arena = device.createBuffer({
       label: "uniform arena",
       size: ARENA_BYTES,
@@ -149,18 +158,21 @@ export class Gpu {
     const wanted: GPUFeatureName[] = ["timestamp-query", "shader-f16"];
     const requiredFeatures = wanted.filter((f) => adapter.features.has(f));
     const l = adapter.limits;
+    const requiredLimits = {
+      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+      maxBufferSize: l.maxBufferSize,
+      maxStorageBuffersPerShaderStage: Math.min(l.maxStorageBuffersPerShaderStage, 10),
+      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+      maxComputeWorkgroupSizeY: l.maxComputeWorkgroupSizeY,
+    };
+    // Deno's adapter does not list `subgroups` among its features even where the device grants it
+    // (lavapipe does), so it is asked for and, if refused, the device is requested without it.
     const device = await adapter.requestDevice({
-      requiredFeatures,
-      requiredLimits: {
-        maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
-        maxBufferSize: l.maxBufferSize,
-        maxStorageBuffersPerShaderStage: Math.min(l.maxStorageBuffersPerShaderStage, 10),
-        maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
-        maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
-        maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
-        maxComputeWorkgroupSizeY: l.maxComputeWorkgroupSizeY,
-      },
-    });
+      requiredFeatures: [...requiredFeatures, SUBGROUPS],
+      requiredLimits,
+    }).catch(() => adapter.requestDevice({ requiredFeatures, requiredLimits }));
     device.addEventListener("uncapturederror", (e) => {
       const err = (e as GPUUncapturedErrorEvent).error;
       console.error(`WebGPU error: ${err.message}`);

@@ -16,6 +16,11 @@
  *   (M ≥ 1024, such as dwte) and NN products that are deep (K ≥ 4096, such as dx = dlogits·wte) or tall
  *   (M ≥ 256, such as the block forwards) take its mirror image, `matmul_bcast_tn.wgsl`, with 64 rows of B
  *   in the uniform buffer (a B wider than 256 columns in blocks of 256 columns).
+ * - `"subgroup"`: for CPU adapters that grant subgroups (lavapipe does): each lane of a subgroup loads an
+ *   eighth of the row of op(A) that the others need too and `subgroupBroadcast` hands it round, so a
+ *   broadcast costs one load per float instead of eight; a 64-deep slab of eight columns of op(B) per
+ *   invocation in registers; NN, NT and TN in one dispatch (`matmul_subgroup.wgsl`). The fallback adapters'
+ *   default wherever it is granted.
  *
  * Global memory is accessed as vec4 whenever the row strides are multiples of 4 (every GPT-2 call), and
  * one float at a time otherwise (`matmul_scalar.wgsl`), so any shape, stride and view offset works.
@@ -28,6 +33,7 @@ import scalarCode from "../gpu/kernels/matmul_scalar.wgsl" with { type: "text" }
 import biasCode from "../gpu/kernels/bias_backward.wgsl" with { type: "text" };
 import bcastCode from "../gpu/kernels/matmul_bcast.wgsl" with { type: "text" };
 import bcastTnCode from "../gpu/kernels/matmul_bcast_tn.wgsl" with { type: "text" };
+import subgroupCode from "../gpu/kernels/matmul_subgroup.wgsl" with { type: "text" };
 import { type Gpu, grid, type Kernel, Uniforms, type View } from "../gpu/runtime.ts";
 
 /** Arguments of `matmul`: out (M, N) (+)= op(A)·op(B) (+ bias). */
@@ -57,9 +63,10 @@ export interface MatmulArgs {
 /**
  * How the kernel walks K: one slab per dispatch (`"chunked"`, llvmpipe), a loop in the shader
  * (`"looped"`), or the broadcast operand through a uniform buffer and the other in registers (`"bcast"`,
- * llvmpipe, NT and TN; falls back to `"chunked"` for arguments it cannot take).
+ * llvmpipe, NT and TN), or through subgroup broadcasts (`"subgroup"`, llvmpipe with subgroups); the last two
+ * fall back to `"chunked"` for arguments they cannot take.
  */
-export type MatmulVariant = "chunked" | "looped" | "bcast";
+export type MatmulVariant = "chunked" | "looped" | "bcast" | "subgroup";
 
 /** How global memory is accessed: vec4 (strides multiples of 4) or one float at a time (any stride). */
 export type MatmulAccess = "vec4" | "scalar";
@@ -99,9 +106,10 @@ const INIT_OUT = 2;
 
 /**
  * The variant `matmul` uses for an M×N×K product on this device: looped on a GPU; on a CPU (fallback)
- * adapter bcast for wide NT products (N ≥ 1024), tall TN products (M ≥ 1024) and deep or tall NN
- * products (K ≥ 4096 or M ≥ 256), chunked otherwise. Measurements on lavapipe (bench/matmul.ts) have not
- * shown a shape where the looped variant wins reliably there.
+ * adapter subgroup wherever subgroups are granted (bench/matmul.ts measured it 1.1–3.8× faster than the
+ * previous choices on every GPT-2 training shape on lavapipe), otherwise bcast for wide NT products
+ * (N ≥ 1024), tall TN products (M ≥ 1024) and deep or tall NN products (K ≥ 4096 or M ≥ 256), chunked
+ * for the rest. Measurements on lavapipe have not shown a shape where the looped variant wins there.
  */
 export function matmulVariant(
   gpu: Gpu,
@@ -112,6 +120,7 @@ export function matmulVariant(
   transB = false,
 ): MatmulVariant {
   if (!gpu.isFallbackAdapter) return "looped";
+  if (gpu.hasSubgroups) return "subgroup";
   const wideNT = transB && !transA && N >= BCAST_MIN_N;
   const tallTN = transA && !transB && M >= BCAST_MIN_N;
   const deepNN = !transA && !transB && (K >= BCAST_MIN_K || M >= BCAST_MIN_NN_M);
@@ -183,6 +192,13 @@ export function matmulWith(
     throw new Error("matmul: vec4 access needs row strides that are multiples of 4 and vec4-aligned views");
   }
   const vec = mode === "vec4";
+  if (variant === "subgroup") {
+    if (gpu.hasSubgroups && vec) {
+      matmulSubgroup(gpu, args, vldA, vldB, vldOut, transA, transB);
+      return;
+    }
+    variant = "chunked";
+  }
   if (variant === "bcast") {
     const first = accumulate ? INIT_OUT : bias ? INIT_BIAS : INIT_ZERO;
     if (vec && transB && !transA && bcastRows(gpu, vldA) > 0) {
@@ -353,6 +369,61 @@ function matmulBcastB(
       gpu.dispatch(kernel, u, [out, window, a, bias, a], [groups, groupsY]);
     }
   }
+}
+
+/** Columns of out per invocation of `matmul_subgroup.wgsl`. */
+const SUBGROUP_COLS = 8;
+/**
+ * Threads llvmpipe runs workgroups on (one per CPU); a subgroup dispatch whose columns give fewer
+ * workgroups splits its rows into this many parts along y, and no more: every part loads each slab of
+ * op(B) again, and on lm_head's dx (M=1024 N=256 K=50257) bench/matmul.ts measured 2 parts at 38.9 GFLOP/s
+ * against 22.8 with 16 on this 2-core machine.
+ */
+const CPU_THREADS = Math.max(2, navigator.hardwareConcurrency ?? 2);
+/** Rows per workgroup at most: a tall product (dwte's 50257 rows) spreads over more, evening out the threads. */
+const SUBGROUP_MAX_ROWS = 4096;
+/** Rows per workgroup at least, when splitting a short product among threads. */
+const SUBGROUP_MIN_ROWS = 32;
+/**
+ * Invocations (N/8) from which a subgroup dispatch takes workgroups of 64 instead of 8 (one subgroup):
+ * bench/matmul.ts measured the lm_head logits (N=50257) at 60 GFLOP/s with 64 against 45 with 8, and the
+ * block products (N ≤ 4·C) as fast or faster with 8. Two sizes keep llvmpipe's shader compiles (seconds
+ * each) to two per layout.
+ */
+const SUBGROUP_WIDE = 512;
+
+/**
+ * The subgroup variant: one dispatch of `matmul_subgroup.wgsl` for the whole product (every K slab of 64
+ * inside it); vec4 strides and views.
+ */
+function matmulSubgroup(
+  gpu: Gpu,
+  args: MatmulArgs,
+  ldA: number,
+  ldB: number,
+  ldOut: number,
+  transA: boolean,
+  transB: boolean,
+): void {
+  const { M, N, K } = args;
+  const invocations = Math.ceil(N / SUBGROUP_COLS);
+  const wg = invocations >= SUBGROUP_WIDE ? 64 : 8;
+  const groupsX = Math.ceil(invocations / wg);
+  const split = Math.min(
+    Math.max(Math.ceil(CPU_THREADS / groupsX), Math.ceil(M / SUBGROUP_MAX_ROWS)),
+    Math.max(1, Math.floor(M / SUBGROUP_MIN_ROWS)),
+  );
+  const mPer = Math.ceil(M / split);
+  const kernel: Kernel = {
+    name: `matmul_subgroup_${transA ? "tn" : transB ? "nt" : "nn"}`,
+    code: subgroupCode,
+    constants: { A_KM: transA ? 1 : 0, B_KN: transB ? 0 : 1, WG: wg },
+  };
+  const init = args.accumulate ? INIT_OUT : args.bias ? INIT_BIAS : INIT_ZERO;
+  const u = new Uniforms().u32(M).u32(N).u32(K).u32(ldA).u32(ldB).u32(ldOut).u32(0).u32(K).u32(init)
+    .u32(mPer);
+  const views = [widen(args.out), widen(args.a), args.a, widen(args.b), args.b, widen(args.bias ?? args.a)];
+  gpu.dispatch(kernel, u, views, [groupsX, Math.ceil(M / mPer)]);
 }
 
 /** The view starting n0 floats later (column n0 of a row-major matrix). */

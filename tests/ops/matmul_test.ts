@@ -12,6 +12,7 @@ import {
 import { biasBackwardRef, matmulBackwardRef, matmulForwardRef, matmulRef } from "../../lib/ref/matmul.ts";
 import { Rng } from "../../lib/rng.ts";
 import { assertClose, finiteDifference, testGpu } from "../_check.ts";
+import { matmulSubgroupWgsl } from "../../scripts/gen_matmul_subgroup.ts";
 
 const TOL = { atol: 1e-5, rtol: 1e-4 };
 
@@ -236,6 +237,37 @@ Deno.test("matmul() scalar access handles strides and offsets that vec4 access c
   }
 });
 
+// Shapes for the subgroup variant: several K slabs of 64 with a ragged last one, N not a multiple of its 8
+// columns per invocation, M split among workgroups along y (301 rows in 2 parts, 4500 in 2 of at most
+// 4096), and workgroups of 8 and (N ≥ 4096) 64 invocations.
+const SUBGROUP_SHAPES = [[7, 24, 13], [70, 130, 45], [65, 66, 200], [301, 9, 129], [4500, 12, 66], [
+  3,
+  4103,
+  70,
+]];
+
+Deno.test("matmul() subgroup matches the reference for NN, NT and TN on odd shapes, padded strides and offsets", async () => {
+  const gpu = await testGpu();
+  assert(gpu.hasSubgroups || !gpu.isFallbackAdapter, "lavapipe grants subgroups of 8");
+  const rng = new Rng(11);
+  for (const trans of [{}, { transB: true }, { transA: true }]) {
+    for (const c of paddedCases(SUBGROUP_SHAPES, trans)) await check(gpu, rng, c, "subgroup", "vec4");
+  }
+});
+
+Deno.test("matmul_subgroup.wgsl is what scripts/gen_matmul_subgroup.ts generates", async () => {
+  const file = await Deno.readTextFile(
+    new URL("../../lib/gpu/kernels/matmul_subgroup.wgsl", import.meta.url),
+  );
+  assert.equal(file, matmulSubgroupWgsl(), "rerun scripts/gen_matmul_subgroup.ts");
+});
+
+Deno.test("matmul() subgroup falls back to the chunked kernel for unaligned strides", async () => {
+  const gpu = await testGpu();
+  const rng = new Rng(12);
+  for (const c of combos(9, 21, 70)) await check(gpu, rng, c, "subgroup");
+});
+
 Deno.test("matmul() with K = 0 writes the bias (or zeros) and leaves an accumulated output unchanged", async () => {
   const gpu = await testGpu();
   const rng = new Rng(4);
@@ -252,6 +284,9 @@ Deno.test("matmul() with K = 0 writes the bias (or zeros) and leaves an accumula
     await check(gpu, rng, { ...c, transB: true, ldB: 4, ldOut: 12 }, "bcast", "vec4");
     await check(gpu, rng, { ...c, transA: true, ldA: 8, ldB: 12, ldOut: 12 }, "bcast", "vec4");
     await check(gpu, rng, { ...c, ldA: 4, ldB: 12, ldOut: 12 }, "bcast", "vec4");
+    for (const trans of [{}, { transA: true }, { transB: true }]) {
+      await check(gpu, rng, { ...c, ...trans }, "subgroup");
+    }
   }
 });
 
