@@ -391,10 +391,16 @@ const SUBGROUP_MIN_ROWS = 32;
  * each) to two per layout.
  */
 const SUBGROUP_WIDE = 512;
+/**
+ * Loop iterations one invocation of a subgroup dispatch may run (slabs × (rows + 1)): llvmpipe before
+ * Mesa 23 ends every shader's loops after 65535 iterations in all (its loop limiter), which silently cut
+ * dx (K = 50257, 786 slabs) short; a deep product is split into dispatches of fewer slabs.
+ */
+const SUBGROUP_LOOP_BUDGET = 16384;
 
 /**
- * The subgroup variant: one dispatch of `matmul_subgroup.wgsl` for the whole product (every K slab of 64
- * inside it); vec4 strides and views.
+ * The subgroup variant: `matmul_subgroup.wgsl` with every K slab of 64 inside one dispatch (several for
+ * deep products, see SUBGROUP_LOOP_BUDGET); vec4 strides and views.
  */
 function matmulSubgroup(
   gpu: Gpu,
@@ -420,10 +426,14 @@ function matmulSubgroup(
     constants: { A_KM: transA ? 1 : 0, B_KN: transB ? 0 : 1, WG: wg },
   };
   const init = args.accumulate ? INIT_OUT : args.bias ? INIT_BIAS : INIT_ZERO;
-  const u = new Uniforms().u32(M).u32(N).u32(K).u32(ldA).u32(ldB).u32(ldOut).u32(0).u32(K).u32(init)
-    .u32(mPer);
   const views = [widen(args.out), widen(args.a), args.a, widen(args.b), args.b, widen(args.bias ?? args.a)];
-  gpu.dispatch(kernel, u, views, [groupsX, Math.ceil(M / mPer)]);
+  const kPer = MATMUL_BCAST_BK * Math.max(1, Math.floor(SUBGROUP_LOOP_BUDGET / (mPer + 1)));
+  // K = 0 still needs one dispatch to write the bias (or zeros).
+  for (let k0 = 0; k0 < Math.max(K, 1); k0 += kPer) {
+    const u = new Uniforms().u32(M).u32(N).u32(K).u32(ldA).u32(ldB).u32(ldOut).u32(k0)
+      .u32(Math.min(K, k0 + kPer)).u32(init).u32(mPer);
+    gpu.dispatch(kernel, u, views, [groupsX, Math.ceil(M / mPer)]);
+  }
 }
 
 /** The view starting n0 floats later (column n0 of a row-major matrix). */

@@ -17,7 +17,8 @@
 //
 // Dispatch: one invocation per 8 columns of out (workgroups of WG along x) and workgroups along y that
 // each take p.m_per rows; the slabs k0, k0+64, .. below k1 run in one dispatch, rows inside slabs, so a
-// slab is loaded once per workgroup. init: what the product at k = 0 starts from: 0 nothing, 1 bias, 2 the
+// slab is loaded once per workgroup (the wrapper bounds slabs × rows: llvmpipe before Mesa 23 stops a
+// shader's loops after 65535 iterations in all). init: what the product at k = 0 starts from: 0 nothing, 1 bias, 2 the
 // current out; later slabs add to out. A vec4 of out that crosses N keeps its old values past N.
 //
 // Bindings: 0 Params; 1 out (M, N) read_write; 2 a as vec4s; 3 a as floats (the same view); 4 b as vec4s;
