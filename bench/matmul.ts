@@ -18,7 +18,7 @@
  * - v6 bcast, vec4 access: A through a uniform buffer, a 64-deep slab of four rows of B in registers per
  *   invocation (lib/gpu/kernels/matmul_bcast.wgsl), and for TN and NN its mirror image with B in the
  *   uniform buffer (matmul_bcast_tn.wgsl).
- * - v7 subgroup, scalar access: each lane loads an eighth of the broadcast row and subgroupBroadcast hands
+ * - v7 subgroup, vec4 access: each lane loads an eighth of the broadcast row and subgroupBroadcast hands
  *   it to the others; a 64-deep slab of eight columns of op(B) in registers per invocation
  *   (lib/gpu/kernels/matmul_subgroup.wgsl). Needs the `subgroups` feature.
  * - default: whatever `matmul()` picks (`matmulVariant`).
@@ -107,7 +107,11 @@ function runVersion(gpu: Gpu, version: Version, args: MatmulArgs): boolean {
     }
     case "v7":
       if (!gpu.hasSubgroups) return false;
-      matmulWith(gpu, args, "subgroup");
+      try {
+        matmulWith(gpu, args, "subgroup", "vec4");
+      } catch {
+        return false; // vec4 access impossible for these strides
+      }
       return true;
     case "v3":
     case "v4":
