@@ -192,15 +192,16 @@ export function matmulWith(
     throw new Error("matmul: vec4 access needs row strides that are multiples of 4 and vec4-aligned views");
   }
   const vec = mode === "vec4";
+  // What the product starts from (the first K slab's init in every kernel).
+  const first = accumulate ? INIT_OUT : bias ? INIT_BIAS : INIT_ZERO;
   if (variant === "subgroup") {
     if (gpu.hasSubgroups && vec) {
-      matmulSubgroup(gpu, args, vldA, vldB, vldOut, transA, transB);
+      matmulSubgroup(gpu, args, vldA, vldB, vldOut, first, transA, transB);
       return;
     }
     variant = "chunked";
   }
   if (variant === "bcast") {
-    const first = accumulate ? INIT_OUT : bias ? INIT_BIAS : INIT_ZERO;
     if (vec && transB && !transA && bcastRows(gpu, vldA) > 0) {
       matmulBcast(gpu, args, vldA, vldB, vldOut, first);
       return;
@@ -224,7 +225,6 @@ export function matmulWith(
   const tilesN = Math.ceil(N / MATMUL_TILE);
   const tiles = Math.ceil(M / MATMUL_TILE) * tilesN;
   const workgroups = grid(tiles);
-  const first = accumulate ? INIT_OUT : bias ? INIT_BIAS : INIT_ZERO;
   const strides = vec ? [vldA / 4, vldB / 4, vldOut / 4] : [ldA, ldB, ldOut];
   const params = (k0: number, kEnd: number, init: number) =>
     new Uniforms().u32(M).u32(N).u32(K).u32(strides[0]).u32(strides[1]).u32(strides[2])
@@ -371,8 +371,9 @@ function matmulBcastB(
   }
 }
 
-/** Columns of out per invocation of `matmul_subgroup.wgsl`. */
+/** Columns of out per invocation of `matmul_subgroup.wgsl`, and its slab depth (k per loaded slab). */
 const SUBGROUP_COLS = 8;
+const SUBGROUP_SLAB = 64;
 /**
  * Threads llvmpipe runs workgroups on (one per CPU); a subgroup dispatch whose columns give fewer
  * workgroups splits its rows into this many parts along y, and no more: every part loads each slab of
@@ -408,6 +409,7 @@ function matmulSubgroup(
   ldA: number,
   ldB: number,
   ldOut: number,
+  first: number,
   transA: boolean,
   transB: boolean,
 ): void {
@@ -425,13 +427,12 @@ function matmulSubgroup(
     code: subgroupCode,
     constants: { A_KM: transA ? 1 : 0, B_KN: transB ? 0 : 1, WG: wg },
   };
-  const init = args.accumulate ? INIT_OUT : args.bias ? INIT_BIAS : INIT_ZERO;
   const views = [widen(args.out), widen(args.a), args.a, widen(args.b), args.b, widen(args.bias ?? args.a)];
-  const kPer = MATMUL_BCAST_BK * Math.max(1, Math.floor(SUBGROUP_LOOP_BUDGET / (mPer + 1)));
+  const kPer = SUBGROUP_SLAB * Math.max(1, Math.floor(SUBGROUP_LOOP_BUDGET / (mPer + 1)));
   // K = 0 still needs one dispatch to write the bias (or zeros).
   for (let k0 = 0; k0 < Math.max(K, 1); k0 += kPer) {
     const u = new Uniforms().u32(M).u32(N).u32(K).u32(ldA).u32(ldB).u32(ldOut).u32(k0)
-      .u32(Math.min(K, k0 + kPer)).u32(init).u32(mPer);
+      .u32(Math.min(K, k0 + kPer)).u32(first).u32(mPer);
     gpu.dispatch(kernel, u, views, [groupsX, Math.ceil(M / mPer)]);
   }
 }
