@@ -31,6 +31,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { UsageError } from "../lib/cli/args.ts";
+import { runMain } from "../lib/cli/main.ts";
 import naiveCode from "../lib/gpu/kernels/matmul_naive.wgsl" with { type: "text" };
 import { Gpu, type Kernel, rowParts, Uniforms, type View } from "../lib/gpu/runtime.ts";
 import {
@@ -290,7 +292,7 @@ async function main(): Promise<void> {
   const block = values.block.split(",").map(Number);
   const [T, C] = block;
   if (block.length !== 2 || !block.every((v) => Number.isInteger(v) && v >= 4)) {
-    throw new Error(`--block wants two integers T,C (at least 4 each), got "${values.block}"`);
+    throw new UsageError(`--block wants two integers T,C (at least 4 each), got "${values.block}"`);
   }
   const gpu = await Gpu.create();
   const all = shapes(gpu, T, C);
@@ -304,8 +306,8 @@ async function main(): Promise<void> {
       ? values.versions.split(",")
       : ["v2", "v3", "v4", "v5", "v6", "v7", "default"]) as Version[];
   const reps = Number(values.reps);
-  for (const k of keys) if (!all[k]) throw new Error(`unknown shape ${k}; --list shows them`);
-  for (const v of versions) if (!VERSIONS.includes(v)) throw new Error(`unknown version ${v}`);
+  for (const k of keys) if (!all[k]) throw new UsageError(`unknown shape ${k}; --list shows them`);
+  for (const v of versions) if (!VERSIONS.includes(v)) throw new UsageError(`unknown version ${v}`);
   const results = [];
   for (const key of keys) {
     const shape = all[key]();
@@ -356,11 +358,4 @@ function round(x: number): number {
   return Number.isFinite(x) ? Math.round(x * 100) / 100 : x;
 }
 
-if (import.meta.main) {
-  try {
-    await main();
-  } catch (e) {
-    console.error(`error: ${(e as Error).message}`);
-    Deno.exit(2);
-  }
-}
+if (import.meta.main) await runMain(main);

@@ -23,6 +23,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { UsageError } from "../lib/cli/args.ts";
+import { runMain } from "../lib/cli/main.ts";
 import { Gpu, type Kernel, Uniforms, type View } from "../lib/gpu/runtime.ts";
 
 /** Invocations per workgroup and workgroups per dispatch. */
@@ -94,7 +96,7 @@ async function main(): Promise<void> {
   const iters = Number(values.iters);
   const reps = Number(values.reps);
   if (!Number.isInteger(iters) || iters < 1 || !Number.isInteger(reps) || reps < 1) {
-    throw new Error("--iters and --reps must be positive integers");
+    throw new UsageError("--iters and --reps must be positive integers");
   }
   const gpu = await Gpu.create();
   const views: View[] = [
@@ -128,11 +130,4 @@ async function main(): Promise<void> {
   }));
 }
 
-if (import.meta.main) {
-  try {
-    await main();
-  } catch (e) {
-    console.error(`error: ${(e as Error).message}`);
-    Deno.exit(2);
-  }
-}
+if (import.meta.main) await runMain(main);

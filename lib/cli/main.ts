@@ -38,7 +38,7 @@ export interface RunMainOptions {
 export interface ErrorReport {
   /** One line, without the "error: " prefix. */
   message: string;
-  /** Process exit code: 2 for a UsageError, else 1. */
+  /** Process exit code: 2 for a UsageError or a node:util parseArgs error, else 1. */
   code: number;
 }
 
@@ -98,7 +98,14 @@ export function describeError(
     if (text && !message.includes(text)) message = `${message}: ${text}`;
     cause = cause instanceof Error ? cause.cause : undefined;
   }
-  return { message, code: err instanceof UsageError ? 2 : 1 };
+  return { message, code: isUsageError(err) ? 2 : 1 };
+}
+
+/** A command-line mistake: a UsageError, or an error of node:util's parseArgs (code ERR_PARSE_ARGS_…). */
+function isUsageError(err: unknown): boolean {
+  if (err instanceof UsageError) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_");
 }
 
 /**

@@ -1,6 +1,20 @@
 import assert from "node:assert/strict";
 import { UsageError } from "../../lib/cli/args.ts";
 import { describeError, runMain } from "../../lib/cli/main.ts";
+import { parseArgs } from "node:util";
+
+Deno.test("describeError() counts node:util parseArgs errors (the benches' flags) as usage errors: exit code 2", () => {
+  const thrown = (args: string[]) => {
+    try {
+      parseArgs({ args, options: { reps: { type: "string" } } });
+    } catch (e) {
+      return e;
+    }
+    throw new Error(`parseArgs accepted ${args.join(" ")}`);
+  };
+  assert.deepEqual(describeError(thrown(["--bogus"])), { message: "Unknown option '--bogus'", code: 2 });
+  assert.equal(describeError(thrown(["--reps"])).code, 2);
+});
 
 Deno.test("describeError() gives one line and exit code 1, or 2 for a UsageError", () => {
   assert.deepEqual(describeError(new Error("boom")), { message: "boom", code: 1 });
